@@ -133,6 +133,10 @@ export interface ProcSelf {
   groups: number[];
   argv: string[];
   env: Record<string, string>;
+  /** Absolute path of the program file the kernel executed (/proc/self/exe for a script: on the host
+   *  the bundle's path, in the sim the installed file). Trusted, unlike argv[0]: a setuid program
+   *  finds its installation from it. */
+  exe: string;
 }
 
 export interface Proc {

@@ -1,0 +1,234 @@
+// The queue writer: qmail-queue's step sequence (spec/queue.md 2.1), made durable under the posix
+// crash profile (spec/faults.md): every state change is fsync, atomic link, fsync of the directory.
+//
+//   S1 → pid/<name> created (O_EXCL); its inode number is the message id
+//   S2 → link pid → mess/S/ID, unlink pid; Received line + message; fsync mess
+//   S3 → intd/ID created: u, p, envelope; fsync intd; fsync mess/S (the mess name is durable)
+//   S4 → link intd → todo/ID; fsync todo (queued: the caller may now be told 0)
+//
+// Used by the qmail-queue program (sources are fds 0 and 1) and in-process by long-lived services
+// that run as the queue owner (sources are buffers or sockets). Paths are absolute; no chdir.
+
+import type { Fd, Sys } from '../sys/types.ts';
+import { O } from '../sys/types.ts';
+import { isSysError, SysError } from '../sys/errors.ts';
+import { qq, type QqExit } from '../../spec/exit-codes.ts';
+import { ioChunkBytes, pidAttemptsMax } from '../../spec/limits.ts';
+import { messagePath, messageFileModes, type QueueLayout } from '../../spec/queue.ts';
+import { EnvelopeParser, record } from '../lib/envelope.ts';
+import { intdHead } from '../lib/intd.ts';
+import { BufferedWriter } from '../shared/fdio.ts';
+
+/** A stream of bytes: read() returns 0 at EOF and throws on a read error. */
+export interface ByteSource {
+  read(buf: Uint8Array): Promise<number>;
+}
+
+export interface EnqueueInput {
+  message: ByteSource;
+  envelope: ByteSource;
+  /** The Received line (already formatted), written first into mess. */
+  received: Uint8Array;
+  /** u and p records of intd: the kernel's uid of the submitter, and our pid. */
+  uid: number;
+  pid: number;
+  /** pid/ file names: pid/<pid>.<startSec>.<seq>, seq drawn from this iterator. */
+  pidNames: Iterable<string>;
+}
+
+export interface Enqueued {
+  code: QqExit;
+  /** The message number (inode), once mess exists. */
+  id: number | null;
+  /** What failed, for diagnostics (the exit code is the contract). */
+  detail?: string;
+}
+
+class Fail extends Error {
+  constructor(
+    readonly code: QqExit,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** Wraps a step so any SysError becomes the named exit code. Other exceptions are bugs and pass. */
+async function step<T>(code: QqExit, what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof SysError) throw new Fail(code, `${what}: ${e.code}`);
+    throw e;
+  }
+}
+
+interface Made {
+  messFd: Fd | null;
+  messPath: string | null;
+  intdFd: Fd | null;
+  intdPath: string | null;
+}
+
+export async function enqueue(sys: Sys, q: QueueLayout, input: EnqueueInput): Promise<Enqueued> {
+  const made: Made = { messFd: null, messPath: null, intdFd: null, intdPath: null };
+  let id: number | null = null;
+  try {
+    id = await makeMess(sys, q, input, made);
+    await writeMess(sys, input, made);
+    await writeIntd(sys, q, id, input, made);
+    await commit(sys, q, id, made);
+    await sys.fs.trigger(`${q.dir}/lock/trigger`);
+    return { code: qq.ok, id };
+  } catch (e) {
+    if (!(e instanceof Fail)) throw e;
+    await cleanup(sys, made);
+    sys.log.event('info', 'queue.refused', { code: e.code, detail: e.detail, id });
+    return { code: e.code, id, detail: e.detail };
+  } finally {
+    await closeQuietly(sys, made.intdFd);
+    await closeQuietly(sys, made.messFd);
+  }
+}
+
+/** S1 → S2: a fresh inode under pid/, named into mess/ by its own number. */
+async function makeMess(sys: Sys, q: QueueLayout, input: EnqueueInput, made: Made): Promise<number> {
+  let pidPath: string | null = null;
+  let fd: Fd | null = null;
+  let tries = 0;
+  for (const name of input.pidNames) {
+    if (tries++ >= pidAttemptsMax) break;
+    try {
+      fd = await sys.fs.open(`${q.dir}/pid/${name}`, O.WRONLY | O.EXCL | O.CREAT, messageFileModes['pid']?.mode);
+      pidPath = `${q.dir}/pid/${name}`;
+      break;
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+    }
+  }
+  if (fd === null || pidPath === null) throw new Fail(qq.tempPidFile, 'cannot create a pid file');
+  made.messFd = fd;
+  const openFd = fd;
+  const st = await step(qq.tempPidFile, 'fstat pid file', () => sys.fs.fstat(openFd));
+  const id = st.ino;
+  const messPath = `${q.dir}/${messagePath('mess', id, q)}`;
+  try {
+    await step(qq.tempLinkMess, 'link pid to mess', () => sys.fs.link(pidPath, messPath));
+  } catch (e) {
+    await sys.fs.unlink(pidPath).catch(() => undefined);
+    throw e;
+  }
+  made.messPath = messPath; // S2: mess exists
+  await step(qq.tempPidFile, 'unlink pid file', () => sys.fs.unlink(pidPath));
+  return id;
+}
+
+/** The Received line, then the message bytes exactly as read, then fsync. */
+async function writeMess(sys: Sys, input: EnqueueInput, made: Made): Promise<void> {
+  const fd = made.messFd as Fd;
+  const out = new BufferedWriter(sys, fd);
+  await step(qq.tempWriteError, 'write mess', () => out.write(input.received));
+  const buf = new Uint8Array(ioChunkBytes);
+  for (;;) {
+    const n = await step(qq.tempReadError, 'read message', () => input.message.read(buf));
+    if (n === 0) break;
+    await step(qq.tempWriteError, 'write mess', () => out.write(buf.subarray(0, n)));
+  }
+  await step(qq.tempWriteError, 'write mess', () => out.flush());
+  await step(qq.tempSyncMess, 'fsync mess', () => sys.fs.fsync(fd));
+}
+
+/** S3: intd/ID with u, p and the envelope as read, checked record by record, then fsync. */
+async function writeIntd(sys: Sys, q: QueueLayout, id: number, input: EnqueueInput, made: Made): Promise<void> {
+  const intdPath = `${q.dir}/${messagePath('intd', id, q)}`;
+  const fd = await openIntd(sys, intdPath, q, id);
+  made.intdFd = fd;
+  made.intdPath = intdPath;
+  const out = new BufferedWriter(sys, fd);
+  await step(qq.tempWriteError, 'write intd', () => out.write(intdHead(input.uid, input.pid)));
+  const pending: Uint8Array[] = [];
+  const parser = new EnvelopeParser({
+    onSender: (addr) => pending.push(record(0x46, addr)),
+    onRecipient: (addr) => pending.push(record(0x54, addr)),
+  });
+  const buf = new Uint8Array(4096);
+  while (!parser.finished) {
+    const n = await step(qq.tempReadError, 'read envelope', () => input.envelope.read(buf));
+    if (n === 0) parser.end();
+    else parser.push(buf.subarray(0, n));
+    for (const r of pending.splice(0)) await step(qq.tempWriteError, 'write intd', () => out.write(r));
+  }
+  const err = parser.error;
+  if (err === 'format') throw new Fail(qq.tempEnvelopeFormat, 'envelope format error');
+  if (err === 'tooLong') throw new Fail(qq.permAddressTooLong, 'envelope address too long');
+  if (err === 'eof') throw new Fail(qq.tempReadError, 'envelope ended before its final NUL');
+  await step(qq.tempWriteError, 'write intd', () => out.flush());
+  await step(qq.tempSyncMess, 'fsync intd', () => sys.fs.fsync(fd));
+}
+
+/** An intd/ID left by a message that died with our inode number before us is stale: we own the
+ *  inode now, so nothing live can be using that name. Remove it once and retry. */
+async function openIntd(sys: Sys, intdPath: string, q: QueueLayout, id: number): Promise<Fd> {
+  const flags = O.WRONLY | O.EXCL | O.CREAT;
+  const mode = messageFileModes['intd']?.mode;
+  try {
+    return await sys.fs.open(intdPath, flags, mode);
+  } catch (e) {
+    if (!isSysError(e, 'EEXIST')) throw new Fail(qq.tempIntd, `create intd: ${isSysError(e) ? e.code : String(e)}`);
+  }
+  sys.log.event('warn', 'queue.stale_intd', { id, todo: messagePath('todo', id, q) });
+  await step(qq.tempIntd, 'unlink stale intd', () => sys.fs.unlink(intdPath));
+  return step(qq.tempIntd, 'create intd', () => sys.fs.open(intdPath, flags, mode));
+}
+
+/** S3 → S4: make the mess name durable, link todo, make the todo name durable. */
+async function commit(sys: Sys, q: QueueLayout, id: number, made: Made): Promise<void> {
+  const messDir = parentOf(made.messPath as string);
+  await step(qq.tempSyncDir, 'fsync mess directory', () => sys.fs.syncDir(messDir));
+  const todoPath = `${q.dir}/${messagePath('todo', id, q)}`;
+  await step(qq.tempLinkTodo, 'link intd to todo', () => sys.fs.link(made.intdPath as string, todoPath));
+  // From here the message is in the queue: never clean it up, whatever happens next.
+  made.intdPath = null;
+  made.messPath = null;
+  await step(qq.tempSyncDir, 'fsync todo directory', () => sys.fs.syncDir(parentOf(todoPath))); // S4: queued
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** Truncate, then unlink: intd first, then mess (qmail-queue's cleanup order), so that a name left
+ *  behind by a failing unlink holds no message bytes. */
+async function cleanup(sys: Sys, made: Made): Promise<void> {
+  for (const [fd, path] of [
+    [made.intdFd, made.intdPath],
+    [made.messFd, made.messPath],
+  ] as const) {
+    if (path === null) continue;
+    if (fd !== null) await sys.fs.ftruncate(fd, 0).catch(() => undefined);
+    await sys.fs.unlink(path).catch(() => undefined);
+  }
+}
+
+async function closeQuietly(sys: Sys, fd: Fd | null): Promise<void> {
+  if (fd !== null) await sys.fs.close(fd).catch(() => undefined);
+}
+
+/** A ByteSource over an fd. */
+export function fdSource(sys: Sys, fd: Fd): ByteSource {
+  return { read: (buf) => sys.fs.read(fd, buf, 0, buf.length, null) };
+}
+
+/** A ByteSource over bytes in memory. */
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  let off = 0;
+  return {
+    read: async (buf) => {
+      const n = Math.min(buf.length, bytes.length - off);
+      buf.set(bytes.subarray(off, off + n));
+      off += n;
+      return n;
+    },
+  };
+}

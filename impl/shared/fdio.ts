@@ -1,0 +1,94 @@
+// Byte IO helpers over Sys fds: whole reads and writes, a buffered writer, small files.
+
+import type { Fd, Sys } from '../sys/types.ts';
+import { O } from '../sys/types.ts';
+import { ioChunkBytes } from '../../spec/limits.ts';
+import { isSysError } from '../sys/errors.ts';
+import { concat } from '../lib/envelope.ts';
+
+/** Writes all of buf (write(2) may be short). */
+export async function writeAll(sys: Sys, fd: Fd, buf: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < buf.length) off += await sys.fs.write(fd, buf, off, buf.length - off, null);
+}
+
+/** Reads until EOF; throws a plain Error when more than maxBytes arrive (a bound, not a truncation). */
+export async function readAll(sys: Sys, fd: Fd, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = new Uint8Array(ioChunkBytes);
+    const n = await sys.fs.read(fd, buf, 0, buf.length, null);
+    if (n === 0) return concat(parts);
+    total += n;
+    if (total > maxBytes) throw new Error(`readAll: more than ${maxBytes} bytes`);
+    parts.push(buf.subarray(0, n));
+  }
+}
+
+/** Collects writes into chunks of ioChunkBytes; flush() must be called before fsync or close. */
+export class BufferedWriter {
+  private buf = new Uint8Array(ioChunkBytes);
+  private used = 0;
+
+  constructor(
+    private readonly sys: Sys,
+    private readonly fd: Fd,
+  ) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.used + bytes.length > this.buf.length) await this.flush();
+    if (bytes.length >= this.buf.length) {
+      await writeAll(this.sys, this.fd, bytes);
+      return;
+    }
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const out = this.buf.subarray(0, this.used);
+    this.used = 0;
+    await writeAll(this.sys, this.fd, out);
+    this.buf = new Uint8Array(ioChunkBytes);
+  }
+}
+
+/** Reads a whole file; null when it does not exist. */
+export async function readFileOrNull(sys: Sys, path: string): Promise<Uint8Array | null> {
+  let fd: Fd;
+  try {
+    fd = await sys.fs.open(path, O.RDONLY);
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return null;
+    throw e;
+  }
+  try {
+    return await readAll(sys, fd);
+  } finally {
+    await sys.fs.close(fd);
+  }
+}
+
+/** Creates or replaces `path` with bytes, fsyncs it and closes it. The caller syncs the directory
+ *  when the name itself must be durable. */
+export async function writeFileSynced(sys: Sys, path: string, bytes: Uint8Array, mode: number): Promise<void> {
+  const fd = await sys.fs.open(path, O.WRONLY | O.CREAT | O.TRUNC, mode);
+  try {
+    await writeAll(sys, fd, bytes);
+    await sys.fs.fsync(fd);
+  } finally {
+    await sys.fs.close(fd);
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** qmail's control_rldef for one-line files: the first line without trailing white space, or null. */
+export async function readControlLine(sys: Sys, path: string): Promise<string | null> {
+  const bytes = await readFileOrNull(sys, path);
+  if (bytes === null) return null;
+  const first = decoder.decode(bytes).split('\n')[0] ?? '';
+  return first.replace(/[ \t\r]+$/, '');
+}
