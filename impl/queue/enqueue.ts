@@ -83,7 +83,7 @@ export async function enqueue(sys: Sys, q: QueueLayout, input: EnqueueInput): Pr
   } catch (e) {
     if (!(e instanceof Fail)) throw e;
     await cleanup(sys, made);
-    sys.log.event('info', 'queue.refused', { code: e.code, detail: e.detail, id });
+    sys.log.event('debug', 'queue.refused', { code: e.code, detail: e.detail, id });
     return { code: e.code, id, detail: e.detail };
   } finally {
     await closeQuietly(sys, made.intdFd);

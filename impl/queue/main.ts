@@ -29,10 +29,18 @@ const ascii = new TextEncoder();
 
 export async function main(sys: Sys): Promise<number> {
   sys.proc.umask(queueUmask);
-  const self = sys.proc.self;
   const startMs = sys.clock.nowMs();
   // DEATH: a qmail-queue that hangs on its input must not outlive OSSIFIED (spec/limits.ts).
-  sys.clock.timer(deathMs, () => sys.proc.exit(qq.tempTimeout));
+  const cancelDeath = sys.clock.timer(deathMs, () => sys.proc.exit(qq.tempTimeout));
+  try {
+    return await queue(sys, startMs);
+  } finally {
+    cancelDeath();
+  }
+}
+
+async function queue(sys: Sys, startMs: number): Promise<number> {
+  const self = sys.proc.self;
 
   let home: string;
   try {
@@ -54,7 +62,7 @@ export async function main(sys: Sys): Promise<number> {
     pid: self.pid,
     pidNames: pidNames(self.pid, startSec),
   });
-  if (result.code === qq.ok) sys.log.event('info', 'queue.accepted', { id: result.id, uid: self.uid });
+  if (result.code === qq.ok) sys.log.event('debug', 'queue.accepted', { id: result.id, uid: self.uid });
   return result.code;
 }
 

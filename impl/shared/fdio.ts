@@ -26,9 +26,10 @@ export async function readAll(sys: Sys, fd: Fd, maxBytes = Number.MAX_SAFE_INTEG
   }
 }
 
-/** Collects writes into chunks of ioChunkBytes; flush() must be called before fsync or close. */
+/** Collects writes into chunks of ioChunkBytes; flush() must be called before fsync or close.
+ *  The buffer is reused: a write completes (the kernel has copied the bytes) before flush returns. */
 export class BufferedWriter {
-  private buf = new Uint8Array(ioChunkBytes);
+  private readonly buf = new Uint8Array(ioChunkBytes);
   private used = 0;
 
   constructor(
@@ -49,9 +50,8 @@ export class BufferedWriter {
   async flush(): Promise<void> {
     if (this.used === 0) return;
     const out = this.buf.subarray(0, this.used);
-    this.used = 0;
     await writeAll(this.sys, this.fd, out);
-    this.buf = new Uint8Array(ioChunkBytes);
+    this.used = 0;
   }
 }
 

@@ -1,0 +1,90 @@
+// qsim: the simulator's command line. The logic lives here; the real world (argv, stdout, the wall
+// clock for "wall time", entropy for a fresh seed, the git commit) is handed in by scripts/qsim.ts,
+// so sim/ itself stays free of ambient IO.
+//
+//   qsim run [--scenario queue-crash] [--seed N] [--messages N] [--clients N] [--crashes N]
+//            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo]
+//
+// Exit: 0 every invariant held; 1 a violation (the report names it, with the replay command);
+// 2 usage.
+
+import { parseArgs } from './args.ts';
+import { runQueueCrash, type QueueCrashOpts, type QueueCrashResult } from './scenarios/queue-crash.ts';
+import type { CrashProfile } from './fs-api.ts';
+
+export interface CliHost {
+  argv: string[];
+  out(text: string): void;
+  err(text: string): void;
+  /** Real elapsed ms, for the "wall time" line only; never feeds the simulation. */
+  wallMs(): number;
+  /** A fresh seed when none is given. */
+  freshSeed(): number;
+  commit: string;
+}
+
+const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
+
+const usage = `usage: qsim run [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo]\n`;
+
+export async function runCli(host: CliHost): Promise<number> {
+  const [command = 'run', ...rest] = host.argv;
+  if (command !== 'run') {
+    host.err(usage);
+    return 2;
+  }
+  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string' });
+  if ('error' in parsed) {
+    host.err(`qsim: ${parsed.error}\n${usage}`);
+    return 2;
+  }
+  const a = parsed.values;
+  const profile = (a['profile'] ?? 'posix') as CrashProfile;
+  if (!profiles.includes(profile) || (a['scenario'] ?? 'queue-crash') !== 'queue-crash') {
+    host.err(usage);
+    return 2;
+  }
+  const opts: QueueCrashOpts = {
+    seed: (a['seed'] as number | undefined) ?? host.freshSeed(),
+    messages: (a['messages'] as number | undefined) ?? 5000,
+    clients: (a['clients'] as number | undefined) ?? 32,
+    crashes: (a['crashes'] as number | undefined) ?? 20,
+    profile,
+    split: (a['split'] as number | undefined) ?? 23,
+    bigtodo: a['bigtodo'] === true,
+  };
+  host.out(`qsim run: scenario queue-crash, seed ${opts.seed}, commit ${host.commit}\n`);
+  const t0 = host.wallMs();
+  const r = await runQueueCrash(opts);
+  host.out(report(r, opts, (host.wallMs() - t0) / 1000));
+  return r.violations.length === 0 ? 0 : 1;
+}
+
+export function replayCommand(o: QueueCrashOpts): string {
+  const flags = [`--seed ${o.seed}`, `--messages ${o.messages}`, `--clients ${o.clients}`, `--crashes ${o.crashes}`, `--profile ${o.profile}`, `--split ${o.split ?? 23}`];
+  if (o.bigtodo === true) flags.push('--bigtodo');
+  return `npx tsx scripts/qsim.ts run ${flags.join(' ')}`;
+}
+
+function report(r: QueueCrashResult, o: QueueCrashOpts, wallSec: number): string {
+  const c = r.counts;
+  const rows: [string, string][] = [
+    ['seed', String(r.seed)],
+    ['crash profile', o.profile],
+    ['messages submitted', String(c.attempted)],
+    ['accepted (qmail-queue exit 0)', String(c.accepted)],
+    ['refused (exit code reported)', String(c.refused)],
+    ['cut off by a power loss', `${c.cut} (of which queued anyway: ${c.cutButQueued})`],
+    ['power losses', `${r.crashes} (${r.crashChoices} crash-state choices)`],
+    ['invariants checked', String(r.checks)],
+    ['violations', String(r.violations.length)],
+    ['simulated time', `${(r.simMs / 1000).toFixed(1)} s (${(r.simMs / 3_600_000).toFixed(1)} h)`],
+    ['wall time', `${wallSec.toFixed(1)} s`],
+    ['events', String(r.events)],
+    ['trace hash', r.traceHash],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
+  const verdict = r.violations.length === 0 ? 'every invariant held' : `FAILED:\n${r.violations.slice(0, 20).map((v) => `  ${v}`).join('\n')}`;
+  return `${lines.join('\n')}\n${verdict}\nreplay: ${replayCommand(o)}\n`;
+}

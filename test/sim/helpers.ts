@@ -1,0 +1,23 @@
+// Kernel fixtures for the sim tests: a kernel on the real SimFs and one-line program installs.
+
+import type { Program } from '../../impl/sys/types.ts';
+import type { KernelOptions } from '../../sim/kernel.ts';
+import { Kernel } from '../../sim/kernel.ts';
+import type { FileOwner } from '../../sim/world.ts';
+
+export function newKernel(seed: number, opts: Partial<KernelOptions> = {}): Kernel {
+  const k = new Kernel({ seed, ...opts });
+  k.mkdirs('/tmp', { uid: 0, gid: 0, mode: 0o1777 });
+  return k;
+}
+
+/** Registers main as `name` and installs it at /bin/<name>. */
+export function addProgram(k: Kernel, name: string, main: Program, owner: Partial<FileOwner> = {}): string {
+  const path = `/bin/${name}`;
+  k.programs.register(name, main);
+  k.install(path, name, { uid: 0, gid: 0, mode: 0o755, ...owner });
+  return path;
+}
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
