@@ -92,12 +92,19 @@ export interface Fs {
   trigger(path: string): Promise<void>;
 }
 
-export type Signal = 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGALRM' | 'SIGINT' | 'SIGCHLD' | 'SIGPIPE' | 'SIGUSR1' | 'SIGUSR2' | 'SIGSTOP' | 'SIGCONT';
+/** SIGABRT is what a crashed program (an uncaught exception: a bug) dies of, in both worlds. */
+export type Signal = 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGALRM' | 'SIGINT' | 'SIGCHLD' | 'SIGPIPE' | 'SIGUSR1' | 'SIGUSR2' | 'SIGSTOP' | 'SIGCONT' | 'SIGABRT';
+
+/** Signals that only end a process (a crash, a resource limit): a child's death may report them,
+ *  though programs neither send nor catch them. */
+export type DeathSignal =
+  | 'SIGQUIT' | 'SIGILL' | 'SIGTRAP' | 'SIGABRT' | 'SIGBUS' | 'SIGFPE' | 'SIGSEGV' | 'SIGXCPU' | 'SIGXFSZ'
+  | 'SIGSYS' | 'SIGVTALRM' | 'SIGPROF' | 'SIGIO' | 'SIGPWR' | 'SIGSTKFLT';
 
 export interface ExitStatus {
   /** Exit code, or null when the process was killed by a signal. */
   code: number | null;
-  signal: Signal | null;
+  signal: Signal | DeathSignal | null;
 }
 
 /** For spawn: what the child's fd i is. A number is one of the parent's fds (duplicated into the child);

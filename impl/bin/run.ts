@@ -1,0 +1,62 @@
+// runMain: the host's program runner. Entry points are three lines:
+//   import { runMain } from './run.ts'; import { main } from '../queue/main.ts'; await runMain(main);
+// It builds the host Sys, runs main, and ends the process with main's code. A ProgramExit (from a
+// program that unwinds the sim way) ends it with its code; anything else is a bug: one line
+// `<argv0>: internal error: <message>` on fd 2, an `internal_error` log event, and `bugCode`.
+
+import { writeSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ProgramExit } from '../sys/errors.ts';
+import { hostSys, type HostSys } from '../sys/host/index.ts';
+import type { Program } from '../sys/types.ts';
+
+/** qmail's "temporary failure" code; programs with other conventions pass their own. */
+const defaultBugCode = 111;
+
+export async function runMain(main: Program, bugCode = defaultBugCode): Promise<never> {
+  let sys: HostSys;
+  try {
+    sys = await hostSys();
+  } catch (e) {
+    say(`${programName()}: internal error: cannot start: ${messageOf(e)}`);
+    process.exit(bugCode);
+  }
+  const crash = (e: unknown): never => {
+    if (e instanceof ProgramExit) return sys.proc.exit(e.code);
+    say(`${sys.proc.self.argv[0] ?? programName()}: internal error: ${messageOf(e)}`);
+    sys.log.event('error', 'internal_error', { message: messageOf(e), stack: e instanceof Error ? e.stack : undefined });
+    return sys.proc.exit(bugCode);
+  };
+  // A throw from a callback (a timer, a signal handler) is a bug of the same program.
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  let code: number;
+  try {
+    code = await main(sys);
+  } catch (e) {
+    return crash(e);
+  }
+  return sys.proc.exit(code);
+}
+
+function programName(): string {
+  const script = process.argv[1];
+  return script === undefined ? 'node' : basename(script);
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Writes a line to fd 2 even when fd 2 is a non-blocking pipe (EAGAIN: try again). */
+function say(line: string): void {
+  const bytes = Buffer.from(`${line}\n`);
+  let off = 0;
+  for (let tries = 0; off < bytes.length && tries < 1000; tries++) {
+    try {
+      off += writeSync(2, bytes, off);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'EAGAIN') return;
+    }
+  }
+}

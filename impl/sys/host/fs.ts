@@ -1,0 +1,263 @@
+// HostFs: Fs on the real kernel. Regular files go through node:fs (threadpool); pipes, FIFOs and
+// sockets through FdTable (see fd-table.ts), so that no wait ever parks a threadpool thread.
+// Flags and modes are Linux's own numbers (types.ts O), passed straight through.
+
+import * as fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SysError } from '../errors.ts';
+import { O, type Fd, type Fs, type Stat } from '../types.ts';
+import { mapped, mappedSync, sysErrorFrom } from './errors.ts';
+import type { FdEntry, FdTable } from './fd-table.ts';
+import { flockExclusive, flockRelease, mkfifoExact } from './helpers.ts';
+import { kindOf, statFrom } from './stat.ts';
+
+/** How often a blocking FIFO open re-checks for its peer (Node cannot wait for one without a thread). */
+const fifoPollMs = 10;
+/** One pipe buffer: what a FIFO's read-ahead can hold while a blocking open waits for a writer. */
+const fifoReadAheadBytes = 65536;
+
+const nul = new Uint8Array(1);
+
+type Done<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
+
+/** Adapts a node:fs callback call to a promise of SysError. */
+function call<T>(syscall: string, path: string | undefined, fn: (done: Done<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    fn((err, value) => (err ? reject(sysErrorFrom(err, syscall, path)) : resolve(value)));
+  });
+}
+
+function rawOpen(path: string, flags: number, mode: number): Promise<number> {
+  return call('open', path, (done) => fs.open(path, flags, mode, done));
+}
+
+function rawClose(fd: number): Promise<void> {
+  return call('close', undefined, (done) => fs.close(fd, (err) => done(err, undefined)));
+}
+
+function rawFstat(fd: number): Promise<Stat> {
+  return call<fs.BigIntStats>('fstat', undefined, (done) => fs.fstat(fd, { bigint: true }, done)).then((st) =>
+    statFrom(st, 'fstat'),
+  );
+}
+
+/** Offsets and lengths out of range are bugs in the caller, not kernel errors. */
+function checkRange(buf: Uint8Array, offset: number, length: number, what: string): void {
+  const ok = Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0;
+  if (!ok || offset + length > buf.length) {
+    throw new RangeError(`${what}: offset ${offset} length ${length} outside a buffer of ${buf.length}`);
+  }
+}
+
+function isCode(e: unknown, ...codes: string[]): boolean {
+  return e instanceof SysError && codes.includes(e.code);
+}
+
+export class HostFs implements Fs {
+  constructor(
+    private readonly fds: FdTable,
+    /** The process umask (mkfifo(1) -m ignores it, so HostFs applies it). */
+    private readonly umask: () => number,
+  ) {}
+
+  async open(path: string, flags: number, mode = 0o666): Promise<Fd> {
+    const nonblock = (flags & O.NONBLOCK) !== 0;
+    const fd = await this.openNoWait(path, flags, mode);
+    let entry: FdEntry;
+    try {
+      entry = this.fds.opened(fd, kindOf((await rawFstat(fd)).mode), nonblock);
+      if (entry.kind === 'stream' && (flags & O.ACCMODE) === O.RDONLY) await this.awaitWriter(fd, entry);
+    } catch (e) {
+      await this.close(fd).catch(() => undefined);
+      throw e;
+    }
+    return fd;
+  }
+
+  /** Opens with O_NONBLOCK added: it changes nothing for files, and a FIFO open without it would
+   *  hold a threadpool thread until the peer shows up. A blocking write-open of a FIFO then polls
+   *  for a reader (ENXIO means none yet). */
+  private async openNoWait(path: string, flags: number, mode: number): Promise<number> {
+    const blockingWriter = (flags & O.NONBLOCK) === 0 && (flags & O.ACCMODE) === O.WRONLY;
+    for (;;) {
+      try {
+        return await rawOpen(path, flags | O.NONBLOCK, mode);
+      } catch (e) {
+        if (!blockingWriter || !isCode(e, 'ENXIO') || (await this.kindAt(path)) !== 'fifo') throw e;
+      }
+      await sleep(fifoPollMs);
+    }
+  }
+
+  /** A blocking read-open of a FIFO returns once a writer has it open. Polled: read(2) on the
+   *  non-blocking fd says EAGAIN (writer, no data), 0 (no writer yet) or data (kept for read()).
+   *  A writer that opens and closes without writing between two polls goes unnoticed. */
+  private async awaitWriter(fd: number, entry: FdEntry & { kind: 'stream' }): Promise<void> {
+    const buf = new Uint8Array(fifoReadAheadBytes);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        const err = sysErrorFrom(e, 'open');
+        if (err.code === 'EAGAIN') return;
+        throw err;
+      }
+      if (n > 0) {
+        entry.stream.unread(buf.slice(0, n));
+        return;
+      }
+      await sleep(fifoPollMs);
+    }
+  }
+
+  private async kindAt(path: string): Promise<string | null> {
+    return this.stat(path).then(
+      (st) => st.kind,
+      () => null,
+    );
+  }
+
+  private async entryFor(fd: Fd, syscall: string): Promise<FdEntry> {
+    try {
+      return await this.fds.entry(fd);
+    } catch (e) {
+      throw e instanceof SysError ? new SysError(e.code, syscall) : e;
+    }
+  }
+
+  async close(fd: Fd): Promise<void> {
+    const e = await this.fds.forget(fd);
+    if (e?.kind === 'stream') return e.stream.close();
+    await rawClose(fd);
+  }
+
+  async read(fd: Fd, buf: Uint8Array, offset = 0, length?: number, position: number | null = null): Promise<number> {
+    const len = length ?? buf.length - offset;
+    checkRange(buf, offset, len, 'read');
+    const e = await this.entryFor(fd, 'read');
+    if (e.kind === 'file') {
+      return call('read', undefined, (done) => fs.read(fd, buf, offset, len, position, done));
+    }
+    if (position !== null) throw new SysError('ESPIPE', 'read');
+    if (e.kind === 'stream') return e.stream.read(buf, offset, len);
+    return mappedSync('read', undefined, () => fs.readSync(fd, buf, offset, len, null));
+  }
+
+  async write(fd: Fd, buf: Uint8Array, offset = 0, length?: number, position: number | null = null): Promise<number> {
+    const len = length ?? buf.length - offset;
+    checkRange(buf, offset, len, 'write');
+    const e = await this.entryFor(fd, 'write');
+    if (e.kind === 'file') {
+      return call('write', undefined, (done) => fs.write(fd, buf, offset, len, position, done));
+    }
+    if (position !== null) throw new SysError('ESPIPE', 'write');
+    if (e.kind === 'stream') return e.stream.write(buf, offset, len);
+    return mappedSync('write', undefined, () => fs.writeSync(fd, buf, offset, len, null));
+  }
+
+  fsync(fd: Fd): Promise<void> {
+    return call('fsync', undefined, (done) => fs.fsync(fd, (err) => done(err, undefined)));
+  }
+
+  fstat(fd: Fd): Promise<Stat> {
+    return rawFstat(fd);
+  }
+
+  ftruncate(fd: Fd, length: number): Promise<void> {
+    return call('ftruncate', undefined, (done) => fs.ftruncate(fd, length, (err) => done(err, undefined)));
+  }
+
+  lock(fd: Fd, wait: boolean): Promise<void> {
+    return flockExclusive(fd, wait);
+  }
+
+  unlock(fd: Fd): Promise<void> {
+    return flockRelease(fd);
+  }
+
+  async stat(path: string): Promise<Stat> {
+    return statFrom(await mapped('stat', path, () => fs.promises.stat(path, { bigint: true })), 'stat', path);
+  }
+
+  async lstat(path: string): Promise<Stat> {
+    return statFrom(await mapped('lstat', path, () => fs.promises.lstat(path, { bigint: true })), 'lstat', path);
+  }
+
+  link(existing: string, newPath: string): Promise<void> {
+    return mapped('link', newPath, () => fs.promises.link(existing, newPath));
+  }
+
+  rename(oldPath: string, newPath: string): Promise<void> {
+    return mapped('rename', oldPath, () => fs.promises.rename(oldPath, newPath));
+  }
+
+  unlink(path: string): Promise<void> {
+    return mapped('unlink', path, () => fs.promises.unlink(path));
+  }
+
+  async mkdir(path: string, mode: number): Promise<void> {
+    await mapped('mkdir', path, () => fs.promises.mkdir(path, { mode }));
+  }
+
+  rmdir(path: string): Promise<void> {
+    return mapped('rmdir', path, () => fs.promises.rmdir(path));
+  }
+
+  readdir(path: string): Promise<string[]> {
+    return mapped('readdir', path, () => fs.promises.readdir(path));
+  }
+
+  chmod(path: string, mode: number): Promise<void> {
+    return mapped('chmod', path, () => fs.promises.chmod(path, mode));
+  }
+
+  chown(path: string, uid: number, gid: number): Promise<void> {
+    return mapped('chown', path, () => fs.promises.chown(path, uid, gid));
+  }
+
+  utimes(path: string, atimeMs: number, mtimeMs: number): Promise<void> {
+    return mapped('utimes', path, () => fs.promises.utimes(path, atimeMs / 1000, mtimeMs / 1000));
+  }
+
+  mkfifo(path: string, mode: number): Promise<void> {
+    return mkfifoExact(path, mode & ~this.umask());
+  }
+
+  symlink(target: string, path: string): Promise<void> {
+    return mapped('symlink', path, () => fs.promises.symlink(target, path));
+  }
+
+  readlink(path: string): Promise<string> {
+    return mapped('readlink', path, () => fs.promises.readlink(path));
+  }
+
+  async syncDir(path: string): Promise<void> {
+    const fd = await rawOpen(path, O.RDONLY | O.DIRECTORY, 0);
+    try {
+      await this.fsync(fd);
+    } finally {
+      await rawClose(fd);
+    }
+  }
+
+  /** qmail's triggerpull. The fd is private to this call, so plain syscalls do. */
+  async trigger(path: string): Promise<void> {
+    let fd: number;
+    try {
+      fd = await rawOpen(path, O.WRONLY | O.NONBLOCK, 0);
+    } catch (e) {
+      if (isCode(e, 'ENXIO', 'ENOENT', 'EAGAIN')) return;
+      throw e;
+    }
+    try {
+      fs.writeSync(fd, nul);
+    } catch (e) {
+      // Full FIFO: a wake-up is pending anyway. EPIPE: the reader left between open and write.
+      const err = sysErrorFrom(e, 'write', path);
+      if (err.code !== 'EAGAIN' && err.code !== 'EPIPE') throw err;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
