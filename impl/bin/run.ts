@@ -21,12 +21,14 @@ export async function runMain(main: Program, bugCode = defaultBugCode): Promise<
     say(`${programName()}: internal error: cannot start: ${messageOf(e)}`);
     process.exit(bugCode);
   }
-  const crash = (e: unknown): never => {
-    if (e instanceof ProgramExit) return sys.proc.exit(e.code);
+  /** The code to end with for a throw: its own for a ProgramExit, else bugCode after saying why. */
+  const codeFor = (e: unknown): number => {
+    if (e instanceof ProgramExit) return e.code;
     say(`${sys.proc.self.argv[0] ?? programName()}: internal error: ${messageOf(e)}`);
     sys.log.event('error', 'internal_error', { message: messageOf(e), stack: e instanceof Error ? e.stack : undefined });
-    return sys.proc.exit(bugCode);
+    return bugCode;
   };
+  const crash = (e: unknown): never => sys.proc.exit(codeFor(e));
   // A throw from a callback (a timer, a signal handler) is a bug of the same program.
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
@@ -34,9 +36,15 @@ export async function runMain(main: Program, bugCode = defaultBugCode): Promise<
   try {
     code = await main(sys);
   } catch (e) {
-    return crash(e);
+    code = codeFor(e);
   }
+  await settled(sys);
   return sys.proc.exit(code);
+}
+
+/** Waits (briefly) for log events not yet written: the logger loads on first use. */
+async function settled(sys: HostSys): Promise<void> {
+  await sys.log.settle().catch(() => undefined);
 }
 
 function programName(): string {

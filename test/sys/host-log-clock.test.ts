@@ -12,24 +12,30 @@ function capture(level: string | undefined): { log: HostLog; lines: Record<strin
 }
 
 describe('HostLog', () => {
-  it('writes {event, ...fields} with the program name', () => {
+  it('writes {event, ...fields} with the program name', async () => {
     const { log, lines } = capture(undefined);
     log.event('info', 'queue.accepted', { id: 42, event: 'not this' });
+    await log.settle();
     expect(lines).toHaveLength(1);
+    log.event('warn', 'after.load');
+    expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: 30, name: 'qmail-test', event: 'queue.accepted', id: 42 });
   });
 
-  it('honours LOGLEVEL; an unknown level means info', () => {
+  it('honours LOGLEVEL; an unknown level means info', async () => {
     const warn = capture('warn');
     warn.log.event('info', 'quiet');
     warn.log.event('error', 'loud');
+    await warn.log.settle();
     expect(warn.lines.map((l) => l['event'])).toEqual(['loud']);
     const bogus = capture('chatty');
     bogus.log.event('debug', 'hidden');
     bogus.log.event('info', 'shown');
+    await bogus.log.settle();
     expect(bogus.lines.map((l) => l['event'])).toEqual(['shown']);
     const debug = capture('debug');
     debug.log.event('debug', 'detail');
+    await debug.log.settle();
     expect(debug.lines).toHaveLength(1);
     debug.log.flush();
   });
