@@ -108,17 +108,21 @@ async function exists(sys: Sys, path: string): Promise<boolean> {
 async function readInfo(sys: Sys, path: string): Promise<{ sender: Uint8Array; mtimeMs: number }> {
   const fd = await sys.fs.open(path, O.RDONLY);
   try {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readAll(sys, fd);
-    } catch (e) {
-      if (e instanceof SysError) throw new Fatal('fatal: out of memory\n');
-      throw e;
-    }
+    const bytes = await readOrDie(sys, fd);
     const st = await sys.fs.fstat(fd);
     return { sender: cString(bytes.subarray(1)), mtimeMs: st.mtimeMs };
   } finally {
     await sys.fs.close(fd);
+  }
+}
+
+/** A read failure is qmail-qread's die_nomem: the whole listing stops. */
+async function readOrDie(sys: Sys, fd: number): Promise<Uint8Array> {
+  try {
+    return await readAll(sys, fd);
+  } catch (e) {
+    if (e instanceof SysError) throw new Fatal('fatal: out of memory\n');
+    throw e;
   }
 }
 
@@ -138,13 +142,7 @@ async function listChannel(
     throw e;
   }
   try {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readAll(sys, fd);
-    } catch (e) {
-      if (e instanceof SysError) throw new Fatal('fatal: out of memory\n');
-      throw e;
-    }
+    const bytes = await readOrDie(sys, fd);
     await out.write(recipientLines(channel, bytes));
   } finally {
     await sys.fs.close(fd);

@@ -1,6 +1,7 @@
 // Kernel fixtures for the sim tests: a kernel on the real SimFs and one-line program installs.
 
 import type { Program } from '../../impl/sys/types.ts';
+import { SysError } from '../../impl/sys/errors.ts';
 import type { KernelOptions } from '../../sim/kernel.ts';
 import { Kernel } from '../../sim/kernel.ts';
 import type { FileOwner } from '../../sim/world.ts';
@@ -21,3 +22,16 @@ export function addProgram(k: Kernel, name: string, main: Program, owner: Partia
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+export const dayMs = 86_400_000;
+
+/** The errno a Sys call fails with, or 'ok'. */
+export async function errnoOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof SysError) return e.code;
+    throw e;
+  }
+  return 'ok';
+}

@@ -2,21 +2,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { O } from '../../impl/sys/types.ts';
-import { SysError } from '../../impl/sys/errors.ts';
 import { readAll, writeAll } from '../../impl/shared/fdio.ts';
-import { addProgram, dec, enc, newKernel } from './helpers.ts';
+import { addProgram, dayMs, dec, enc, errnoOf, newKernel } from './helpers.ts';
 
-const dayMs = 86_400_000;
-
-async function errnoOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SysError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 describe('pipes', () => {
   it('carries more than the pipe capacity, then EOF', async () => {
