@@ -15,14 +15,14 @@ export async function writeAll(sys: Sys, fd: Fd, buf: Uint8Array): Promise<void>
 /** Reads until EOF; throws a plain Error when more than maxBytes arrive (a bound, not a truncation). */
 export async function readAll(sys: Sys, fd: Fd, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(ioChunkBytes);
   let total = 0;
   for (;;) {
-    const buf = new Uint8Array(ioChunkBytes);
     const n = await sys.fs.read(fd, buf, 0, buf.length, null);
     if (n === 0) return concat(parts);
     total += n;
     if (total > maxBytes) throw new Error(`readAll: more than ${maxBytes} bytes`);
-    parts.push(buf.subarray(0, n));
+    parts.push(buf.slice(0, n));
   }
 }
 
