@@ -304,6 +304,8 @@ export class Kernel {
           reject(e);
           return;
         }
+        // It died inside its own syscall (a signal to itself): a dead process's calls never settle.
+        if (!p.alive) return;
         if (r instanceof Blocked) {
           r.queue.add(() => this.schedule(p, 'wake', tryOnce));
           return;

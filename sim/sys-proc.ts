@@ -48,6 +48,7 @@ export function makeProc(k: Kernel, p: SimProcess): Proc {
 /** Checks everything before creating anything, so a failed spawn leaves no pipe behind. */
 function spawnChild(k: Kernel, parent: SimProcess, path: string, argv: string[], opts: SpawnOpts): Child {
   const specs = opts.fds;
+  checkSameAs(specs);
   const inherited = specs.map((s) => (typeof s === 'number' ? parent.desc(s, 'spawn') : null));
   const creds = credsForSpawn(parent.creds, opts);
   // Like libuv's child: chdir first, then exec (a relative path is relative to the new cwd).
@@ -64,6 +65,9 @@ function spawnChild(k: Kernel, parent: SimProcess, path: string, argv: string[],
     parentEnds[i] = parent.install(mine, 'spawn');
     childFds[i] = theirs;
   });
+  specs.forEach((s, i) => {
+    if (s !== null && typeof s === 'object') childFds[i] = childFds[s.sameAs] ?? null;
+  });
   // As on the host (Node's spawn): a missing fd 0, 1 or 2 is /dev/null, never a closed fd that a
   // later open would take.
   for (let i = 0; i < 3; i++) childFds[i] ??= k.files.devNull(k.wallMs());
@@ -76,6 +80,15 @@ function spawnChild(k: Kernel, parent: SimProcess, path: string, argv: string[],
   return { pid: child.pid, fds: parentEnds, wait };
 }
 
+/** { sameAs: j } names another entry that is a parent fd or a pipe (a bug otherwise: EINVAL). */
+function checkSameAs(specs: SpawnOpts['fds']): void {
+  for (const s of specs) {
+    if (s === null || typeof s !== 'object') continue;
+    const target = specs[s.sameAs];
+    if (!(Number.isInteger(s.sameAs) && (typeof target === 'number' || target === 'pipe'))) throw new SysError('EINVAL', 'spawn');
+  }
+}
+
 /** kill(2): root may signal anyone; others only processes with the same real or effective uid. */
 function sendSignal(k: Kernel, from: SimProcess, pid: number, sig: Signal): void {
   if (!(Number.isInteger(pid) && pid > 0)) throw new SysError('EINVAL', 'kill');
@@ -84,7 +97,10 @@ function sendSignal(k: Kernel, from: SimProcess, pid: number, sig: Signal): void
   const mine = [from.creds.uid, from.creds.euid];
   const allowed = from.creds.euid === 0 || mine.includes(to.creds.uid) || mine.includes(to.creds.euid);
   if (!allowed) throw new SysError('EPERM', 'kill');
-  k.schedule(to, 'signal', () => deliverSignal(k, to, sig));
+  // POSIX: a signal a process sends itself is delivered before kill() returns, so a process that
+  // kills itself never runs on (the kernel then leaves this very syscall unsettled).
+  if (to === from) deliverSignal(k, to, sig);
+  else k.schedule(to, 'signal', () => deliverSignal(k, to, sig));
 }
 
 function onSignal(p: SimProcess, sig: Signal, handler: () => void): () => void {

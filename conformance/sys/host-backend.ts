@@ -5,39 +5,19 @@
 // Test users qtest1 and qtest2 (each with its own group of the same name) are created on first use
 // when missing: no home, no login shell.
 
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { FdTable } from '../../impl/sys/host/fd-table.ts';
 import { HostFs } from '../../impl/sys/host/fs.ts';
 import { currentUmask, HostProc, hostSelf } from '../../impl/sys/host/proc.ts';
+import { ensureUser, isRoot } from '../host/accounts.ts';
 import { startAgent, type AgentFs } from './agent-fs.ts';
 import type { FsBackend, FsWorld } from './fs-suite.ts';
 
 const testUsers = ['qtest1', 'qtest2'] as const;
-const isRoot = process.getuid?.() === 0;
-
-function idOf(flag: '-u' | '-g', name: string): number {
-  return Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
-}
-
-function exists(db: 'passwd' | 'group', name: string): boolean {
-  try {
-    execFileSync('getent', [db, name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Creates the test users if missing (root only) and returns their ids. */
 function ensureTestUsers(): { uid: number; gid: number }[] {
-  return testUsers.map((name) => {
-    if (!exists('group', name)) execFileSync('groupadd', [name]);
-    if (!exists('passwd', name)) {
-      execFileSync('useradd', ['-M', '-N', '-g', name, '-s', '/usr/sbin/nologin', '-d', '/nonexistent', name]);
-    }
-    return { uid: idOf('-u', name), gid: idOf('-g', name) };
-  });
+  return testUsers.map((name) => ensureUser(name, name));
 }
 
 async function setup(): Promise<FsWorld> {

@@ -108,8 +108,10 @@ export interface ExitStatus {
 }
 
 /** For spawn: what the child's fd i is. A number is one of the parent's fds (duplicated into the child);
- *  'pipe' makes a new pipe whose other end the parent gets back in Child.fds[i]; null leaves it closed. */
-export type FdSpec = Fd | 'pipe' | null;
+ *  'pipe' makes a new pipe whose other end the parent gets back in Child.fds[i]; null leaves it closed;
+ *  { sameAs: j } is the very open file of the child's fd j (dup2(j, i)), e.g. qmail's fd 2 = fd 1 on
+ *  one report pipe. Entry j must be a number or 'pipe', not another sameAs. */
+export type FdSpec = Fd | 'pipe' | null | { sameAs: Fd };
 
 export interface SpawnOpts {
   env: Record<string, string>;

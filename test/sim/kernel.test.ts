@@ -265,6 +265,28 @@ describe('signals', () => {
     expect(mine.status()).toEqual({ code: null, signal: 'SIGTERM' });
     expect(target.status()).toBeNull();
   });
+
+  it('a signal sent to oneself is delivered before kill(2) returns', async () => {
+    const k = newKernel(12);
+    const after: string[] = [];
+    const suicide = addProgram(k, 'suicide', async (sys) => {
+      await sys.proc.kill(sys.proc.self.pid, 'SIGKILL');
+      after.push('ran on'); // POSIX: never reached
+      return 0;
+    });
+    const handled = addProgram(k, 'handled', async (sys) => {
+      sys.proc.onSignal('SIGUSR1', () => after.push('handler'));
+      await sys.proc.kill(sys.proc.self.pid, 'SIGUSR1');
+      after.push('returned');
+      return 0;
+    });
+    const a = k.spawn(suicide, ['suicide']);
+    const b = k.spawn(handled, ['handled']);
+    await k.run();
+    expect(await a.wait()).toMatchObject({ code: null, signal: 'SIGKILL' });
+    expect(await b.wait()).toMatchObject({ code: 0, signal: null });
+    expect(after).toEqual(['handler', 'returned']);
+  });
 });
 
 describe('run loop and power loss', () => {
