@@ -6,6 +6,7 @@ import type { Kernel } from './kernel.ts';
 import type { QueueLayout } from '../spec/queue.ts';
 import { qmailPrograms } from './registry.ts';
 import type { Program } from '../impl/sys/types.ts';
+import { simSh } from './sh.ts';
 
 /** Fixed uids and gids of the simulated qmail users (qmail's usual numbering). */
 export const simIds = {
@@ -27,18 +28,27 @@ export interface Installation {
 }
 
 const root = { uid: 0, gid: 0 };
+/** The remote spawner installed as bin/qmail-rspawn while there is no real one. */
+const rspawnStandIn = 'qmail-rspawn-defer';
 
 export async function installQmail(k: Kernel, opts: InstallOpts = {}): Promise<Installation> {
   const home = opts.home ?? '/var/qmail';
   const queue: QueueLayout = { dir: `${home}/queue`, split: opts.split ?? 23, bigtodo: opts.bigtodo ?? false };
   addUsers(k, home);
   for (const [name, main] of Object.entries({ ...qmailPrograms, ...opts.override })) k.programs.register(name, main);
+  // qmail-local runs |program lines with /bin/sh -c (a tiny one: sim/sh.ts).
+  if (k.programs.get('sh') === undefined) k.programs.register('sh', simSh);
+  k.install('/bin/sh', 'sh', { ...root, mode: 0o755 });
   for (const dir of ['', '/bin', '/control', '/users']) k.mkdirs(`${home}${dir}`, { ...root, mode: 0o755 });
   k.mkdirs(`${home}/alias`, { uid: simIds.users.alias, gid: simIds.groups.qmail, mode: 0o2755 });
   for (const name of Object.keys(qmailPrograms)) {
     const setuid = name === 'qmail-queue';
     const owner = setuid ? { uid: simIds.users.qmailq, gid: simIds.groups.qmail, mode: 0o4711 } : { ...root, mode: 0o755 };
     k.install(`${home}/bin/${name}`, name, owner);
+  }
+  // qmail-start runs bin/qmail-rspawn; until the real one exists it is the deferring stand-in.
+  if (qmailPrograms['qmail-rspawn'] === undefined && qmailPrograms[rspawnStandIn] !== undefined) {
+    k.install(`${home}/bin/qmail-rspawn`, rspawnStandIn, { ...root, mode: 0o755 });
   }
   k.writeFile(`${home}/control/conf-split`, `${queue.split}\n`, { ...root, mode: 0o644 });
   k.writeFile(`${home}/control/conf-bigtodo`, queue.bigtodo ? '1\n' : '0\n', { ...root, mode: 0o644 });

@@ -7,16 +7,16 @@
 import { writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ProgramExit } from '../sys/errors.ts';
-import { hostSys, type HostSys } from '../sys/host/index.ts';
+import { hostSys, type HostSys, type HostSysOptions } from '../sys/host/index.ts';
 import type { Program } from '../sys/types.ts';
 
 /** qmail's "temporary failure" code; programs with other conventions pass their own. */
 const defaultBugCode = 111;
 
-export async function runMain(main: Program, bugCode = defaultBugCode): Promise<never> {
+export async function runMain(main: Program, bugCode = defaultBugCode, opts: HostSysOptions = {}): Promise<never> {
   let sys: HostSys;
   try {
-    sys = await hostSys();
+    sys = await hostSys(opts);
   } catch (e) {
     say(`${programName()}: internal error: cannot start: ${messageOf(e)}`);
     process.exit(bugCode);

@@ -75,7 +75,7 @@ export async function removeMessage(sys: Sys, layout: QueueLayout, id: number): 
   await unlinkSynced(sys, layout.dir, messagePath('mess', id, layout)); // S2 → S1: gone
 }
 
-async function removeStaleIntd(sys: Sys, layout: QueueLayout, nowMs: number, ossifiedMs: number): Promise<number[]> {
+export async function removeStaleIntd(sys: Sys, layout: QueueLayout, nowMs: number, ossifiedMs: number): Promise<number[]> {
   const gone: number[] = [];
   const dirs = layout.bigtodo ? Array.from({ length: layout.split }, (_, s) => `intd/${s}`) : ['intd'];
   for (const dir of dirs) {

@@ -20,6 +20,8 @@ export interface QueueClientOpts {
 
 export interface QueueClientResult extends QqOutcome {
   status: ExitStatus | null;
+  /** The queueing program's pid (qmail_qp: qmail-local prints it as `qp PID`); null when it did not start. */
+  pid: number | null;
 }
 
 /** Which program queues, by qmail-queue-clients(7): NULLQUEUE, then QMAILQUEUE, then qmail-queue. */
@@ -54,16 +56,16 @@ export async function queueMessage(
     child = await sys.proc.spawn(program, [basename(program)], { env, cwd: opts.home, fds: fill(fds) });
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
-    return { ...qqOutcome({ code: qq.tempExecQq }, null), status: null };
+    return { ...qqOutcome({ code: qq.tempExecQq }, null), status: null, pid: null };
   }
   const custom = efd === null ? Promise.resolve(null) : drain(sys, child.fds[efd] as Fd);
   const wrote = await feed(sys, child.fds[0] as Fd, child.fds[1] as Fd, message, envelope);
   const status = await child.wait();
   const errText = await custom;
   const code = status.signal !== null ? null : status.code;
-  if (code === 0 && !wrote) return { ...qqOutcome({ code: qq.tempReadError }, null), status };
+  if (code === 0 && !wrote) return { ...qqOutcome({ code: qq.tempReadError }, null), status, pid: child.pid };
   const outcome = code === null ? qqOutcome({ signal: status.signal ?? 'SIGKILL' }, null) : qqOutcome({ code }, errText);
-  return { ...outcome, status };
+  return { ...outcome, status, pid: child.pid };
 }
 
 /** Writes the message, closes fd 0, writes the envelope, closes fd 1. False if a write failed

@@ -27,15 +27,27 @@ function call<T>(syscall: string, path: string | undefined, fn: (done: Done<T>) 
   });
 }
 
-function rawOpen(path: string, flags: number, mode: number): Promise<number> {
+/** Runs a synchronous syscall as a settled promise (a throw becomes its SysError). */
+function now<T>(syscall: string, path: string | undefined, fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(sysErrorFrom(e, syscall, path));
+  }
+}
+
+function rawOpen(path: string, flags: number, mode: number, sync = false): Promise<number> {
+  if (sync) return now('open', path, () => fs.openSync(path, flags, mode));
   return call('open', path, (done) => fs.open(path, flags, mode, done));
 }
 
-function rawClose(fd: number): Promise<void> {
+function rawClose(fd: number, sync = false): Promise<void> {
+  if (sync) return now('close', undefined, () => fs.closeSync(fd));
   return call('close', undefined, (done) => fs.close(fd, (err) => done(err, undefined)));
 }
 
-function rawFstat(fd: number): Promise<Stat> {
+function rawFstat(fd: number, sync = false): Promise<Stat> {
+  if (sync) return now('fstat', undefined, () => statFrom(fs.fstatSync(fd, { bigint: true }), 'fstat'));
   return call<fs.BigIntStats>('fstat', undefined, (done) => fs.fstat(fd, { bigint: true }, done)).then((st) =>
     statFrom(st, 'fstat'),
   );
@@ -53,19 +65,35 @@ function isCode(e: unknown, ...codes: string[]): boolean {
   return e instanceof SysError && codes.includes(e.code);
 }
 
+export interface HostFsOptions {
+  /** Regular-file calls (open, close, read, write, fstat, stat, lstat, link, unlink, rename) as direct
+   *  syscalls on the event loop instead of the libuv threadpool; fsync stays on the pool, so that
+   *  many fsyncs still overlap. A local file system answers these in microseconds, and each pool
+   *  hand-off (futex wake-ups, two context switches) costs more than the call itself: for a process
+   *  making tens of them per message (the delivery worker, qmail-lspawn) the pool is most of its
+   *  CPU. The price: a file system that stalls (a hung NFS server) stalls the whole process rather
+   *  than the pool's four threads. Default off. */
+  syncMetadata?: boolean;
+}
+
 export class HostFs implements Fs {
+  private readonly sync: boolean;
+
   constructor(
     private readonly fds: FdTable,
     /** The process umask (mkfifo(1) -m ignores it, so HostFs applies it). */
     private readonly umask: () => number,
-  ) {}
+    opts: HostFsOptions = {},
+  ) {
+    this.sync = opts.syncMetadata ?? false;
+  }
 
   async open(path: string, flags: number, mode = 0o666): Promise<Fd> {
     const nonblock = (flags & O.NONBLOCK) !== 0;
     const fd = await this.openNoWait(path, flags, mode);
     let entry: FdEntry;
     try {
-      entry = this.fds.opened(fd, kindOf((await rawFstat(fd)).mode), nonblock);
+      entry = this.fds.opened(fd, kindOf((await rawFstat(fd, this.sync)).mode), nonblock);
       if (entry.kind === 'stream' && (flags & O.ACCMODE) === O.RDONLY) await this.awaitWriter(fd, entry);
     } catch (e) {
       await this.close(fd).catch(() => undefined);
@@ -81,7 +109,7 @@ export class HostFs implements Fs {
     const blockingWriter = (flags & O.NONBLOCK) === 0 && (flags & O.ACCMODE) === O.WRONLY;
     for (;;) {
       try {
-        return await rawOpen(path, flags | O.NONBLOCK, mode);
+        return await rawOpen(path, flags | O.NONBLOCK, mode, this.sync);
       } catch (e) {
         if (!blockingWriter || !isCode(e, 'ENXIO') || (await this.kindAt(path)) !== 'fifo') throw e;
       }
@@ -129,7 +157,7 @@ export class HostFs implements Fs {
   async close(fd: Fd): Promise<void> {
     const e = await this.fds.forget(fd);
     if (e?.kind === 'stream') return e.stream.close();
-    await rawClose(fd);
+    await rawClose(fd, this.sync);
   }
 
   async read(fd: Fd, buf: Uint8Array, offset = 0, length?: number, position: number | null = null): Promise<number> {
@@ -137,6 +165,7 @@ export class HostFs implements Fs {
     checkRange(buf, offset, len, 'read');
     const e = await this.entryFor(fd, 'read');
     if (e.kind === 'file') {
+      if (this.sync) return now('read', undefined, () => fs.readSync(fd, buf, offset, len, position));
       return call('read', undefined, (done) => fs.read(fd, buf, offset, len, position, done));
     }
     if (position !== null) throw new SysError('ESPIPE', 'read');
@@ -149,6 +178,7 @@ export class HostFs implements Fs {
     checkRange(buf, offset, len, 'write');
     const e = await this.entryFor(fd, 'write');
     if (e.kind === 'file') {
+      if (this.sync) return now('write', undefined, () => fs.writeSync(fd, buf, offset, len, position));
       return call('write', undefined, (done) => fs.write(fd, buf, offset, len, position, done));
     }
     if (position !== null) throw new SysError('ESPIPE', 'write');
@@ -161,7 +191,7 @@ export class HostFs implements Fs {
   }
 
   fstat(fd: Fd): Promise<Stat> {
-    return rawFstat(fd);
+    return rawFstat(fd, this.sync);
   }
 
   ftruncate(fd: Fd, length: number): Promise<void> {
@@ -177,22 +207,27 @@ export class HostFs implements Fs {
   }
 
   async stat(path: string): Promise<Stat> {
+    if (this.sync) return now('stat', path, () => statFrom(fs.statSync(path, { bigint: true }), 'stat', path));
     return statFrom(await mapped('stat', path, () => fs.promises.stat(path, { bigint: true })), 'stat', path);
   }
 
   async lstat(path: string): Promise<Stat> {
+    if (this.sync) return now('lstat', path, () => statFrom(fs.lstatSync(path, { bigint: true }), 'lstat', path));
     return statFrom(await mapped('lstat', path, () => fs.promises.lstat(path, { bigint: true })), 'lstat', path);
   }
 
   link(existing: string, newPath: string): Promise<void> {
+    if (this.sync) return now('link', newPath, () => fs.linkSync(existing, newPath));
     return mapped('link', newPath, () => fs.promises.link(existing, newPath));
   }
 
   rename(oldPath: string, newPath: string): Promise<void> {
+    if (this.sync) return now('rename', oldPath, () => fs.renameSync(oldPath, newPath));
     return mapped('rename', oldPath, () => fs.promises.rename(oldPath, newPath));
   }
 
   unlink(path: string): Promise<void> {
+    if (this.sync) return now('unlink', path, () => fs.unlinkSync(path));
     return mapped('unlink', path, () => fs.promises.unlink(path));
   }
 
@@ -233,11 +268,11 @@ export class HostFs implements Fs {
   }
 
   async syncDir(path: string): Promise<void> {
-    const fd = await rawOpen(path, O.RDONLY | O.DIRECTORY, 0);
+    const fd = await rawOpen(path, O.RDONLY | O.DIRECTORY, 0, this.sync);
     try {
       await this.fsync(fd);
     } finally {
-      await rawClose(fd);
+      await rawClose(fd, this.sync);
     }
   }
 

@@ -4,7 +4,7 @@
 import type { Sys } from '../types.ts';
 import { HostClock } from './clock.ts';
 import { FdTable } from './fd-table.ts';
-import { HostFs } from './fs.ts';
+import { HostFs, type HostFsOptions } from './fs.ts';
 import { HostLog } from './log.ts';
 import { HostNet } from './net.ts';
 import { currentUmask, HostProc, hostSelf } from './proc.ts';
@@ -15,13 +15,17 @@ export interface HostSys extends Sys {
   log: HostLog;
 }
 
-export async function hostSys(): Promise<HostSys> {
+export interface HostSysOptions {
+  fs?: HostFsOptions;
+}
+
+export async function hostSys(opts: HostSysOptions = {}): Promise<HostSys> {
   // One fd table: a pipe from spawn or an accepted socket is the same fd to fs, proc and net.
   const fds = new FdTable();
   const self = await hostSelf();
   const log = new HostLog({ level: self.env['LOGLEVEL'], name: self.argv[0] ?? 'node' });
   return {
-    fs: new HostFs(fds, currentUmask),
+    fs: new HostFs(fds, currentUmask, opts.fs),
     proc: new HostProc(fds, self, () => log.flush()),
     clock: new HostClock(),
     net: new HostNet(fds),

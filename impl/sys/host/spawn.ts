@@ -14,6 +14,7 @@ import type { Child, ExitStatus, Fd, SpawnOpts } from '../types.ts';
 import { sysErrorFrom } from './errors.ts';
 import type { FdTable } from './fd-table.ts';
 import { signalOf } from './signals.ts';
+import { fdOfSocket, socketPair } from './socket-pair.ts';
 
 const setprivPath = '/usr/bin/setpriv';
 const bashPath = '/bin/bash';
@@ -28,12 +29,48 @@ interface Command {
 
 export async function spawnChild(fds: FdTable, path: string, argv: string[], opts: SpawnOpts): Promise<Child> {
   const argv0 = argv[0] ?? path;
+  checkSameAs(opts.fds);
   const cmd = needsSetpriv(opts) ? viaSetpriv(path, argv, opts) : direct(path, argv, opts);
-  await lendStreams(fds, opts.fds);
-  const { child, status } = await started(cmd, opts);
-  const parentEnds = adoptPipes(fds, child, opts.fds);
-  if (child.pid === undefined) throw new SysError('ECHILD', 'spawn', argv0);
-  return { pid: child.pid, fds: parentEnds, wait: () => status };
+  const pairs = await pairsFor(opts.fds);
+  let adopted = false;
+  try {
+    await lendStreams(fds, opts.fds);
+    const { child, status } = await started(cmd, opts, stdioOf(opts.fds, pairs));
+    const parentEnds = adoptPipes(fds, child, opts.fds, pairs);
+    adopted = true;
+    if (child.pid === undefined) throw new SysError('ECHILD', 'spawn', argv0);
+    return { pid: child.pid, fds: parentEnds, wait: () => status };
+  } finally {
+    // The child has its copies of the shared pipes now; ours of its ends go.
+    for (const [ours, theirs] of pairs.values()) {
+      theirs.destroy();
+      if (!adopted) ours.destroy();
+    }
+  }
+}
+
+/** { sameAs: j } must name a parent fd or a pipe (as in the sim: EINVAL otherwise). */
+function checkSameAs(specs: SpawnOpts['fds']): void {
+  for (const s of specs) {
+    if (s === null || typeof s !== 'object') continue;
+    const target = specs[s.sameAs];
+    if (!(Number.isInteger(s.sameAs) && (typeof target === 'number' || target === 'pipe'))) throw new SysError('EINVAL', 'spawn');
+  }
+}
+
+/** A socket pair of our own for each 'pipe' that another entry shares (Node's 'pipe' cannot be). */
+async function pairsFor(specs: SpawnOpts['fds']): Promise<Map<number, [Socket, Socket]>> {
+  const pairs = new Map<number, [Socket, Socket]>();
+  for (const s of specs) {
+    if (s === null || typeof s !== 'object' || specs[s.sameAs] !== 'pipe' || pairs.has(s.sameAs)) continue;
+    try {
+      pairs.set(s.sameAs, await socketPair());
+    } catch (e) {
+      for (const [a, b] of pairs.values()) (a.destroy(), b.destroy());
+      throw sysErrorFrom(e, 'socketpair');
+    }
+  }
+  return pairs;
 }
 
 function needsSetpriv(opts: SpawnOpts): boolean {
@@ -74,8 +111,15 @@ async function lendStreams(fds: FdTable, specs: SpawnOpts['fds']): Promise<void>
   }
 }
 
-function stdioOf(specs: SpawnOpts['fds']): StdioOptions {
-  const stdio = specs.map((s) => (s === 'pipe' ? 'pipe' : s === null ? 'ignore' : s));
+function stdioOf(specs: SpawnOpts['fds'], pairs: Map<number, [Socket, Socket]>): StdioOptions {
+  const theirs = (j: number): number => fdOfSocket((pairs.get(j) as [Socket, Socket])[1]);
+  const stdio = specs.map((s, i): 'pipe' | 'ignore' | number => {
+    if (s === null) return 'ignore';
+    if (s === 'pipe') return pairs.has(i) ? theirs(i) : 'pipe';
+    if (typeof s === 'number') return s;
+    const target = specs[s.sameAs];
+    return typeof target === 'number' ? target : theirs(s.sameAs);
+  });
   // Node fills missing 0-2 with 'pipe'; a missing fd is closed (/dev/null for 0-2, Node's choice).
   while (stdio.length < 3) stdio.push('ignore');
   return stdio;
@@ -87,7 +131,7 @@ interface Started {
 }
 
 /** Resolves once the child runs; rejects with the errno when exec failed (ENOENT, EACCES...). */
-function started(cmd: Command, opts: SpawnOpts): Promise<Started> {
+function started(cmd: Command, opts: SpawnOpts, stdio: StdioOptions): Promise<Started> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
@@ -97,7 +141,7 @@ function started(cmd: Command, opts: SpawnOpts): Promise<Started> {
         cwd: opts.cwd,
         uid: cmd.uid,
         gid: cmd.gid,
-        stdio: stdioOf(opts.fds),
+        stdio,
       });
     } catch (e) {
       reject(sysErrorFrom(e, 'spawn', cmd.file));
@@ -112,10 +156,15 @@ function started(cmd: Command, opts: SpawnOpts): Promise<Started> {
 }
 
 /** Our ends of 'pipe' fds become StreamFds. */
-function adoptPipes(fds: FdTable, child: ChildProcess, specs: SpawnOpts['fds']): Record<number, Fd> {
+function adoptPipes(fds: FdTable, child: ChildProcess, specs: SpawnOpts['fds'], pairs: Map<number, [Socket, Socket]>): Record<number, Fd> {
   const ends: Record<number, Fd> = {};
   for (const [childFd, spec] of specs.entries()) {
     if (spec !== 'pipe') continue;
+    const pair = pairs.get(childFd);
+    if (pair !== undefined) {
+      ends[childFd] = fds.adopt(pair[0]).fd;
+      continue;
+    }
     const socket = child.stdio[childFd] as Socket | null | undefined;
     if (socket == null) throw new Error(`spawn: no pipe for child fd ${childFd}`);
     ends[childFd] = fds.adopt(socket).fd;

@@ -1,0 +1,66 @@
+// One group of qmail-clean commands, committed together: every unlink in command order, then one
+// fsync per directory touched, then the replies. A reply '+' is sent only once both names the
+// command removes are durably gone (spec/send.md 4): otherwise a power loss could bring back a
+// todo/ID whose deliveries have already happened, and the rebuild would deliver them again.
+
+import type { Sys } from '../sys/types.ts';
+import { isSysError, SysError } from '../sys/errors.ts';
+import { cleanReply, type CleanReply } from '../../spec/send.ts';
+import { messagePath, type QueueLayout } from '../../spec/queue.ts';
+import type { CleanCommand } from './command.ts';
+
+/** The names a command removes, in qmail-clean's order (intd first). */
+export function namesOf(cmd: CleanCommand & { kind: 'message' | 'todo' }, layout: QueueLayout): [string, string] {
+  const second = cmd.kind === 'message' ? 'mess' : 'todo';
+  return [`${layout.dir}/${messagePath('intd', cmd.id, layout)}`, `${layout.dir}/${messagePath(second, cmd.id, layout)}`];
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
+}
+
+/** Unlinks; "no such file" is fine (already gone), anything else fails the command. */
+async function unlinkOk(sys: Sys, path: string): Promise<boolean> {
+  try {
+    await sys.fs.unlink(path);
+    return true;
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return true;
+    if (e instanceof SysError) return false;
+    throw e;
+  }
+}
+
+export async function runGroup(sys: Sys, layout: QueueLayout, cmds: CleanCommand[]): Promise<CleanReply[]> {
+  const replies: CleanReply[] = [];
+  const dirsOf: string[][] = [];
+  const touched = new Set<string>();
+  for (const cmd of cmds) {
+    dirsOf.push([]);
+    if (cmd.kind === 'bad') {
+      replies.push(cleanReply.bad);
+      continue;
+    }
+    let ok = true;
+    for (const path of namesOf(cmd, layout)) {
+      if (!(await unlinkOk(sys, path))) {
+        ok = false;
+        break;
+      }
+      // Synced even after ENOENT: an unlink by an earlier, unsynced attempt may still be pending.
+      touched.add(dirOf(path));
+      dirsOf[dirsOf.length - 1]?.push(dirOf(path));
+    }
+    replies.push(ok ? cleanReply.ok : cleanReply.failed);
+  }
+  const failedDirs = new Set<string>();
+  for (const dir of [...touched].sort()) {
+    try {
+      await sys.fs.syncDir(dir);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      failedDirs.add(dir);
+    }
+  }
+  return replies.map((r, i) => (r === cleanReply.ok && (dirsOf[i] ?? []).some((d) => failedDirs.has(d)) ? cleanReply.failed : r));
+}

@@ -1,0 +1,119 @@
+// Reports and the end of jobs (nq:qmail-send.c del_dochan, markdone, job_close):
+//
+//   K  success: markdone;
+//   Z  deferral (in a dying job: turned into D, with dyingText appended);
+//   D  failure: addbounce (bounce/ID appended and fsynced), then markdone;
+//   else "report mangled, will defer".
+// The slot is free and the status line logged at once; the file work (addbounce, markdone) and
+// the job's release run as a task, in that order, so the job cannot close before its marks.
+//
+// job_close, when the last reference goes: if every T was answered K or D, the channel file is
+// unlinked and its directory synced before anything else happens (spec/send.md 5), then, with
+// no other channel file left, the message goes to pqdone. Otherwise the job goes back into pqchan
+// at its retry time.
+
+import { isSysError, SysError } from '../sys/errors.ts';
+import { dyingText, sleepSysfailSec } from '../../spec/send.ts';
+import { latin1 } from '../lib/latin1.ts';
+import { logsafe } from '../lib/logsafe.ts';
+import { addBounce } from './bounce.ts';
+import { abs, chanDir, markDone, parentOf, rel, statOrNull } from './files.ts';
+import { insertChan, insertDone, nowSec } from './pq.ts';
+import { status, task } from './state.ts';
+import type { ChannelState, Delivery, Job, Send } from './types.ts';
+
+/** Handles every report the channel has queued. */
+export function handleReports(s: Send, ch: ChannelState): void {
+  for (let r = ch.reports.shift(); r !== undefined; r = ch.reports.shift()) handleReport(s, ch, r);
+}
+
+function handleReport(s: Send, ch: ChannelState, line: Uint8Array): void {
+  const slot = line[0] as number;
+  const d = slot < ch.concurrency ? ch.slots[slot] : null;
+  if (d === null || d === undefined) {
+    s.log.line({ kind: 'warning', warning: 'reportRange', file: null });
+    return;
+  }
+  let letter = String.fromCharCode(line[1] as number);
+  let text = latin1(line.subarray(2));
+  if (letter === 'Z' && d.job.dying) {
+    letter = 'D';
+    text += dyingText;
+  }
+  const delivery = s.log.delivery(d.delid);
+  if (letter === 'K') s.log.line({ kind: 'delivery', delivery, result: 'success', report: logsafe(text), queue: null });
+  else if (letter === 'Z') s.log.line({ kind: 'delivery', delivery, result: 'deferral', report: logsafe(text), queue: null });
+  else if (letter === 'D') s.log.line({ kind: 'delivery', delivery, result: 'failure', report: logsafe(text), queue: null });
+  else s.log.line({ kind: 'mangled', delivery });
+  ch.slots[slot] = null;
+  ch.used--;
+  task(s, () => finish(s, d, letter, text));
+  status(s);
+}
+
+async function finish(s: Send, d: Delivery, letter: string, text: string): Promise<void> {
+  const job = d.job;
+  if (letter === 'D') await addBounce(s, job.id, d.recip, text);
+  if (letter === 'K' || letter === 'D') {
+    const path = abs(s.layout, chanDir(job.channel), job.id);
+    if (!(await markDone(s.sys, path, d.mpos))) s.log.line({ kind: 'warning', warning: 'mark', file: rel(s.layout, chanDir(job.channel), job.id) });
+    job.numtodo--;
+  }
+  await jobClose(s, job);
+}
+
+export function jobOpen(s: Send, job: Job): void {
+  s.jobsOpen++;
+  s.chans[job.channel].members.add(job.id);
+}
+
+/** Drops one reference; the last one closes the job. */
+export async function jobClose(s: Send, job: Job): Promise<void> {
+  if (--job.refs > 0) return;
+  s.jobsOpen--;
+  const c = job.channel;
+  const members = s.chans[c].members;
+  members.delete(job.id);
+  if (!(job.hitEof && job.numtodo === 0)) {
+    insertChan(s, c, job.id, job.retry);
+    return;
+  }
+  const path = abs(s.layout, chanDir(c), job.id);
+  try {
+    await s.sys.fs.unlink(path);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    if (!isSysError(e, 'ENOENT')) {
+      s.log.line({ kind: 'warning', warning: 'unlinkLater', file: rel(s.layout, chanDir(c), job.id) });
+      insertChan(s, c, job.id, nowSec(s.sys) + sleepSysfailSec);
+      return;
+    }
+  }
+  // The removal must be durable before info can go (messdone): else a crash could bring back a
+  // channel file whose message has been eliminated.
+  if (!(await syncDirPersistently(s, parentOf(path)))) return;
+  const other = c === 0 ? 1 : 0;
+  try {
+    if ((await statOrNull(s.sys, abs(s.layout, chanDir(other), job.id))) !== null) return; // more channels going
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    s.log.line({ kind: 'warning', warning: 'stat', file: rel(s.layout, chanDir(other), job.id) }); // HOPEFULLY
+  }
+  insertDone(s, job.id, nowSec(s.sys));
+}
+
+/** Syncs a directory, retrying after SLEEP_SYSFAIL while qmail-send runs. False when it gave up
+ *  (exiting): the message stays as it is on disk, and the next start looks at it again. */
+export async function syncDirPersistently(s: Send, dir: string): Promise<boolean> {
+  for (;;) {
+    try {
+      await s.sys.fs.syncDir(dir);
+      return true;
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      s.log.line({ kind: 'warning', warning: 'fsync', file: dir.slice(s.layout.dir.length + 1) });
+      if (s.exitAsap) return false;
+      await s.sys.clock.sleep(sleepSysfailSec * 1000);
+    }
+  }
+}

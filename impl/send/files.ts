@@ -1,0 +1,120 @@
+// qmail-send's file access: queue paths, info (sender and birth), channel files read record by
+// record, the in-place D mark. Paths in log lines are relative to the queue, as qmail prints them.
+
+import type { Fd, Stat, Sys } from '../sys/types.ts';
+import { O } from '../sys/types.ts';
+import { isSysError, SysError } from '../sys/errors.ts';
+import { channelNames, type Channel } from '../../spec/send.ts';
+import { messagePath, type QueueLayout } from '../../spec/queue.ts';
+import { latin1 } from '../lib/latin1.ts';
+
+export type QueueDir = 'info' | 'local' | 'remote' | 'mess' | 'todo' | 'intd' | 'bounce';
+
+/** The path relative to the queue (as logged): info/S/ID, todo/[S/]ID, bounce/ID, ... */
+export function rel(layout: QueueLayout, dir: QueueDir, id: number): string {
+  return messagePath(dir, id, layout);
+}
+
+export function abs(layout: QueueLayout, dir: QueueDir, id: number): string {
+  return `${layout.dir}/${rel(layout, dir, id)}`;
+}
+
+export function chanDir(c: Channel): 'local' | 'remote' {
+  return channelNames[c];
+}
+
+export function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
+}
+
+/** stat that answers null for "no such file" and throws every other SysError. */
+export async function statOrNull(sys: Sys, path: string): Promise<Stat | null> {
+  try {
+    return await sys.fs.stat(path);
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return null;
+    throw e;
+  }
+}
+
+const infoHeadBytes = 2048;
+
+/** getinfo: the sender (info's F record) and birth (info's mtime, seconds); null when info cannot
+ *  be read or does not start with a complete F record. */
+export async function getInfo(sys: Sys, layout: QueueLayout, id: number): Promise<{ sender: string; birth: number } | null> {
+  let fd: Fd;
+  try {
+    fd = await sys.fs.open(abs(layout, 'info', id), O.RDONLY);
+  } catch (e) {
+    if (e instanceof SysError) return null;
+    throw e;
+  }
+  try {
+    const st = await sys.fs.fstat(fd);
+    const reader = new RecordReader(sys, fd, infoHeadBytes);
+    const first = await reader.next();
+    if (first === null || first.bytes[0] !== 0x46) return null;
+    return { sender: latin1(first.bytes.subarray(1)), birth: Math.floor(st.mtimeMs / 1000) };
+  } catch (e) {
+    if (e instanceof SysError) return null;
+    throw e;
+  } finally {
+    await sys.fs.close(fd).catch(() => undefined);
+  }
+}
+
+/** NUL-terminated records of a file, read in chunks (qmail's getln with '\0'). next() gives each
+ *  record without its NUL and its length with it; null at EOF, including a last record that has no
+ *  NUL (qmail: !match). Read errors are thrown. */
+export class RecordReader {
+  private buf = new Uint8Array(0);
+  private eof = false;
+
+  constructor(
+    private readonly sys: Sys,
+    readonly fd: Fd,
+    private readonly recordBytesMax = 1 << 20,
+  ) {}
+
+  async next(): Promise<{ bytes: Uint8Array; len: number } | null> {
+    for (;;) {
+      const nul = this.buf.indexOf(0);
+      if (nul >= 0) {
+        const bytes = this.buf.slice(0, nul);
+        this.buf = this.buf.subarray(nul + 1);
+        return { bytes, len: nul + 1 };
+      }
+      if (this.eof || this.buf.length > this.recordBytesMax) return null;
+      const chunk = new Uint8Array(4096);
+      const n = await this.sys.fs.read(this.fd, chunk, 0, chunk.length, null);
+      if (n === 0) this.eof = true;
+      const merged = new Uint8Array(this.buf.length + n);
+      merged.set(this.buf);
+      merged.set(chunk.subarray(0, n), this.buf.length);
+      this.buf = merged;
+    }
+  }
+}
+
+const markD = new Uint8Array([0x44]);
+
+/** markdone: one byte D over the T at mpos. No fsync, as in qmail: a crash before this byte reaches
+ *  the disk means the recipient is delivered again (../shared/spec/queue.md 6.3). False on failure. */
+export async function markDone(sys: Sys, path: string, mpos: number): Promise<boolean> {
+  let fd: Fd;
+  try {
+    fd = await sys.fs.open(path, O.WRONLY);
+  } catch (e) {
+    if (e instanceof SysError) return false;
+    throw e;
+  }
+  try {
+    await sys.fs.fstat(fd);
+    return (await sys.fs.write(fd, markD, 0, 1, mpos)) === 1;
+  } catch (e) {
+    if (e instanceof SysError) return false;
+    throw e;
+  } finally {
+    await sys.fs.close(fd).catch(() => undefined);
+  }
+}

@@ -1,0 +1,64 @@
+// messdone (nq:qmail-send.c): eliminating a message whose channel files are gone.
+//
+//   checks   no local, no remote, no todo (S4 would be rebuilt), info present;
+//   1. injectbounce: bounce/ID queued and durably removed (bounce.ts);
+//   2. "end msg ID";
+//   3. unlink info/S/ID, fsync info/S                                   S5 → S2
+//   4. foop/ID to qmail-clean (intd, then mess; + once durable)        S2 → S1
+// Any failure retries the whole thing after SLEEP_SYSFAIL (the checks make a repeat harmless). A
+// crash after 3 leaves an S2 leftover that the OSSIFIED cleanup removes.
+
+import { SysError } from '../sys/errors.ts';
+import { cleanReply, sleepSysfailSec } from '../../spec/send.ts';
+import { injectBounce } from './bounce.ts';
+import { syncDirPersistently } from './deliveries.ts';
+import { abs, parentOf, rel, statOrNull, type QueueDir } from './files.ts';
+import { nowSec } from './pq.ts';
+import type { Send } from './types.ts';
+
+/** Concurrent messdones at most (each may be running a qmail-queue for its bounce). */
+export const messdoneMax = 16;
+
+export async function messdone(s: Send, id: number): Promise<void> {
+  const outcome = await eliminate(s, id);
+  if (outcome === 'retry') {
+    s.pqdone.insert({ id, dt: nowSec(s.sys) + sleepSysfailSec });
+    return;
+  }
+  s.doneIds.delete(id);
+}
+
+async function eliminate(s: Send, id: number): Promise<'done' | 'retry'> {
+  const { sys, layout } = s;
+  for (const dir of ['local', 'remote', 'todo'] as QueueDir[]) {
+    try {
+      if ((await statOrNull(sys, abs(layout, dir, id))) !== null) return 'done'; // false alarm
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      s.log.line({ kind: 'warning', warning: 'statLater', file: rel(layout, dir, id) });
+      return 'retry';
+    }
+  }
+  try {
+    if ((await statOrNull(sys, abs(layout, 'info', id))) === null) return 'done';
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    s.log.line({ kind: 'warning', warning: 'statLater', file: rel(layout, 'info', id) });
+    return 'retry';
+  }
+  if (!(await injectBounce(s, id))) return 'retry';
+  s.log.line({ kind: 'end', id, queue: null });
+  const info = abs(layout, 'info', id);
+  try {
+    await sys.fs.unlink(info);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    s.log.line({ kind: 'warning', warning: 'unlinkLater', file: rel(layout, 'info', id) });
+    return 'retry';
+  }
+  if (!(await syncDirPersistently(s, parentOf(info)))) return 'done';
+  const foop = `foop/${id}`;
+  const reply = await s.clean.request(foop);
+  if (reply !== null && reply !== cleanReply.ok) s.log.line({ kind: 'warning', warning: 'cleanUp', file: foop });
+  return 'done';
+}

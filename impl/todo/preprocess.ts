@@ -1,0 +1,171 @@
+// One todo entry → info/S/ID, local/S/ID, remote/S/ID (nq:qmail-send.c todo_do, §3.3 of
+// ../shared/spec/queue.md), up to and including the fsync of each file. The directory fsyncs, the
+// todo removal and the announcement to qmail-send are the batch's (batch.ts), so that a group of
+// messages shares them. Queue state stays S4 (todo present) throughout: a crash anywhere here
+// leaves todo/ID, and the next scan removes whatever this left and starts again.
+//
+// Steps: open todo/ID; stat mess/S/ID (its size is logged); unlink any local, remote and info left
+// by an earlier attempt; create info O_EXCL ("new msg"); copy F (and indimail's h and e records) to
+// info ("info msg"); classify each T with rewrite() into local or remote, each created O_EXCL on
+// first use; write and fsync info, then each channel file. Any failure logs qmail's warning and
+// gives up on the message for this scan.
+
+import type { Fd, Sys } from '../sys/types.ts';
+import { O } from '../sys/types.ts';
+import { isSysError, SysError } from '../sys/errors.ts';
+import type { LogEvent, WarningName } from '../../spec/log.ts';
+import { messageFileModes, messagePath, type QueueLayout } from '../../spec/queue.ts';
+import { concat, record } from '../lib/envelope.ts';
+import { latin1, latin1Bytes } from '../lib/latin1.ts';
+import { logsafe } from '../lib/logsafe.ts';
+import { rewrite, type RewriteControls } from '../lib/rewrite.ts';
+import { readAll, writeAll } from '../shared/fdio.ts';
+
+/** A todo file larger than this is not read (qmail-queue writes at most a few bytes per recipient
+ *  over 1003-byte addresses; this bounds a hostile or corrupt one). */
+export const todoBytesMax = 64 * 1024 * 1024;
+
+export interface TodoCtx {
+  sys: Sys;
+  layout: QueueLayout;
+  controls: RewriteControls;
+  log: (e: LogEvent) => void;
+}
+
+export interface Prepared {
+  id: number;
+  local: boolean;
+  remote: boolean;
+  /** Directories whose entries changed: each must be synced before todo/ID goes. */
+  dirs: Set<string>;
+}
+
+class GiveUp extends Error {
+  constructor(
+    readonly warning: WarningName,
+    readonly file: string,
+  ) {
+    super(`${warning} ${file}`);
+  }
+}
+
+const chanDirs = ['local', 'remote'] as const;
+
+export async function preprocess(ctx: TodoCtx, id: number): Promise<Prepared | null> {
+  const open: Fd[] = [];
+  try {
+    return await run(ctx, id, open);
+  } catch (e) {
+    if (!(e instanceof GiveUp)) throw e;
+    ctx.log({ kind: 'warning', warning: e.warning, file: e.file });
+    return null;
+  } finally {
+    for (const fd of open) await ctx.sys.fs.close(fd).catch(() => undefined);
+  }
+}
+
+/** A Sys step whose SysError becomes qmail's warning about `file`. */
+async function step<T>(warning: WarningName, file: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof SysError) throw new GiveUp(warning, file);
+    throw e;
+  }
+}
+
+async function run(ctx: TodoCtx, id: number, open: Fd[]): Promise<Prepared> {
+  const { sys, layout } = ctx;
+  const rel = (dir: string): string => messagePath(dir, id, layout);
+  const abs = (dir: string): string => `${layout.dir}/${rel(dir)}`;
+  const todoFd = await step('open', rel('todo'), () => sys.fs.open(abs('todo'), O.RDONLY));
+  open.push(todoFd);
+  const messBytes = (await step('stat', rel('mess'), () => sys.fs.stat(abs('mess')))).size;
+  const prepared: Prepared = { id, local: false, remote: false, dirs: new Set([parent(abs('info'))]) };
+  for (const dir of [...chanDirs, 'info']) {
+    if (await step('unlink', rel(dir), () => unlinkIfThere(sys, abs(dir)))) prepared.dirs.add(parent(abs(dir)));
+  }
+  const mode = messageFileModes['info']?.mode;
+  const infoFd = await step('create', rel('info'), () => sys.fs.open(abs('info'), O.WRONLY | O.CREAT | O.EXCL, mode));
+  open.push(infoFd);
+  ctx.log({ kind: 'new', id, queue: null });
+  const todo = await step('read', rel('todo'), () => readAll(sys, todoFd, todoBytesMax));
+  const out = classify(ctx, id, todo, messBytes);
+  for (const [i, dir] of chanDirs.entries()) {
+    if (out.chan[i] === null) continue;
+    const fd = await step('create', rel(dir), () => sys.fs.open(abs(dir), O.WRONLY | O.CREAT | O.EXCL, mode));
+    open.push(fd);
+    out.chanFd[i] = fd;
+    prepared.dirs.add(parent(abs(dir)));
+  }
+  await step('write', rel('info'), () => writeAll(sys, infoFd, concat(out.info)));
+  await step('fsync', rel('info'), () => sys.fs.fsync(infoFd));
+  for (const [i, dir] of chanDirs.entries()) {
+    const fd = out.chanFd[i];
+    const recs = out.chan[i];
+    if (fd === null || fd === undefined || recs === null || recs === undefined) continue;
+    await step('write', rel(dir), () => writeAll(sys, fd, concat(recs)));
+    await step('fsync', rel(dir), () => sys.fs.fsync(fd));
+  }
+  prepared.local = out.chan[0] !== null;
+  prepared.remote = out.chan[1] !== null;
+  return prepared;
+}
+
+interface Classified {
+  info: Uint8Array[];
+  chan: [Uint8Array[] | null, Uint8Array[] | null];
+  chanFd: [Fd | null, Fd | null];
+}
+
+/** The records of a todo file, sorted into info and the channel files; logs "info msg". */
+function classify(ctx: TodoCtx, id: number, todo: Uint8Array, messBytes: number): Classified {
+  const out: Classified = { info: [], chan: [null, null], chanFd: [null, null] };
+  let uid = 0;
+  let pid = 0;
+  let start = 0;
+  // A last record without its NUL is ignored, as qmail's getln loop does.
+  for (let nul = todo.indexOf(0); nul !== -1; nul = todo.indexOf(0, start)) {
+    const rec = todo.subarray(start, nul);
+    start = nul + 1;
+    const tag = String.fromCharCode(rec[0] ?? 0);
+    const body = rec.subarray(1);
+    if (tag === 'u') uid = leadingDecimal(body);
+    else if (tag === 'p') pid = leadingDecimal(body);
+    else if (tag === 'h' || tag === 'e') out.info.push(record(rec[0] as number, body));
+    else if (tag === 'F') {
+      out.info.push(record(0x46, body));
+      ctx.log({ kind: 'info', id, bytes: messBytes, from: logsafe(body), qp: pid, uid, queue: null });
+    } else if (tag === 'T') {
+      const r = rewrite(latin1(body), ctx.controls);
+      const c = r.channel === 'local' ? 0 : 1;
+      (out.chan[c] ??= []).push(record(0x54, latin1Bytes(r.address)));
+    } else throw new GiveUp('unknownRecord', messagePath('todo', id, ctx.layout));
+  }
+  return out;
+}
+
+/** scan_ulong: the leading digits, 0 when there are none. */
+function leadingDecimal(b: Uint8Array): number {
+  let n = 0;
+  for (const c of b) {
+    if (c < 0x30 || c > 0x39) break;
+    n = n * 10 + (c - 0x30);
+  }
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+/** Unlinks path; true when a name was removed, false when there was none. */
+async function unlinkIfThere(sys: Sys, path: string): Promise<boolean> {
+  try {
+    await sys.fs.unlink(path);
+    return true;
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return false;
+    throw e;
+  }
+}
+
+function parent(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
+}

@@ -1,0 +1,130 @@
+// The delivery ledger: what happened to every accepted message, checked against the promise of
+// ../shared/spec/queue.md 6.4 (at-least-once) and our own (duplicates only in the 6.3 window):
+//
+//   1. every recipient of every message whose qmail-queue exited 0 was delivered (K) at least once,
+//      or named in a bounce about that message that was itself delivered;
+//   2. a queued copy is delivered to a recipient more often than the envelope names it only across
+//      runs (a later epoch: qmail-send or the power died between the K and its durable mark);
+//   3. two distinct bounce copies for one failure only when a run ended in between;
+//   4. a bounce names only recipients the spawner refused (D, or Z in a dying job);
+//   5. every copy delivered is a message some client submitted, or a bounce of one.
+// Duplicates are counted and reported: they are the 6.3 window's price, allowed but visible.
+//
+// Input is a list of delivery attempts as a spawner saw them (sim/fake-spawner.ts's records); the
+// end-to-end suites can produce the same shape from mailboxes.
+
+import { latin1 } from '../../impl/lib/latin1.ts';
+import { identify, type Identity } from './mail-identity.ts';
+
+export interface Attempt {
+  recipient: string;
+  /** K, Z or D + text. */
+  report: string;
+  message: Uint8Array | null;
+  /** The run (boot generation) of the spawner that made the attempt. */
+  epoch: number;
+}
+
+export interface AcceptedMail {
+  index: number;
+  sender: string;
+  recipients: string[];
+}
+
+export interface LedgerInput {
+  accepted: AcceptedMail[];
+  /** Submissions whose fate the client never learnt (cut off): delivered or not, both are fine. */
+  uncertain: AcceptedMail[];
+  attempts: Attempt[];
+  /** The address a spawner is given for an envelope recipient (rewrite()). */
+  address: (recipient: string) => string;
+  /** The name a bounce block gives a spawner address (the virtual-domain prepend stripped). */
+  bounceName: (address: string) => string;
+}
+
+export interface LedgerCounts {
+  messages: number;
+  recipients: number;
+  delivered: number;
+  bounced: number;
+  duplicateDeliveries: number;
+  duplicateBounces: number;
+}
+
+export interface LedgerResult {
+  violations: string[];
+  checks: number;
+  counts: LedgerCounts;
+}
+
+interface Seen {
+  id: Identity;
+  attempt: Attempt;
+}
+
+const key = (...parts: (string | number)[]): string => parts.join('\0');
+
+export function checkDeliveries(input: LedgerInput): LedgerResult {
+  const violations: string[] = [];
+  const counts: LedgerCounts = { messages: input.accepted.length, recipients: 0, delivered: 0, bounced: 0, duplicateDeliveries: 0, duplicateBounces: 0 };
+  const seen: Seen[] = input.attempts.map((a) => ({ id: identify(a.message === null ? '' : latin1(a.message)), attempt: a }));
+  const known = new Set([...input.accepted, ...input.uncertain].map((m) => m.index));
+  let checks = 0;
+
+  const delivered = new Map<string, number>(); // (index, address) -> K count
+  const refused = new Set<string>(); // (index, address) with a D or Z
+  const bouncedBy = new Map<string, Set<string>>(); // (index, address) -> bounce copies delivered
+  const perCopy = new Map<string, { allowed: number; epochs: Map<number, number> }>(); // (copy, address) -> K per epoch
+  const times = new Map<string, number>(); // (index, address) -> how often the envelope names it
+  for (const m of [...input.accepted, ...input.uncertain]) for (const r of m.recipients) times.set(key(m.index, input.address(r)), (times.get(key(m.index, input.address(r))) ?? 0) + 1);
+  for (const { id, attempt } of seen) {
+    checks++;
+    const letter = attempt.report[0];
+    const innerOriginal = id.kind === 'bounce' && id.inner.kind === 'original' ? id.inner.index : null;
+    if (id.kind === 'unknown') violations.push(`delivery to ${attempt.recipient}: a message nobody submitted`);
+    if (id.kind === 'original' && !known.has(id.index)) violations.push(`message ${id.index}: delivered but never accepted`);
+    if (id.kind === 'original' && letter !== 'K') refused.add(key(id.index, attempt.recipient));
+    if (letter !== 'K') continue;
+    if (id.kind === 'original') delivered.set(key(id.index, attempt.recipient), (delivered.get(key(id.index, attempt.recipient)) ?? 0) + 1);
+    if (innerOriginal !== null && id.kind === 'bounce') {
+      for (const name of id.failed) {
+        const k = key(innerOriginal, name);
+        bouncedBy.set(k, (bouncedBy.get(k) ?? new Set()).add(id.copy));
+      }
+    }
+    const ck = key(id.copy, attempt.recipient);
+    const allowed = id.kind === 'original' ? (times.get(key(id.index, attempt.recipient)) ?? 1) : 1;
+    const entry = perCopy.get(ck) ?? { allowed, epochs: new Map<number, number>() };
+    entry.epochs.set(attempt.epoch, (entry.epochs.get(attempt.epoch) ?? 0) + 1);
+    perCopy.set(ck, entry);
+  }
+
+  for (const m of input.accepted) {
+    const multiplicity = new Map<string, number>();
+    for (const r of m.recipients) multiplicity.set(input.address(r), (multiplicity.get(input.address(r)) ?? 0) + 1);
+    for (const [address, wanted] of multiplicity) {
+      checks++;
+      counts.recipients++;
+      const k = delivered.get(key(m.index, address)) ?? 0;
+      const bounces = bouncedBy.get(key(m.index, input.bounceName(address)))?.size ?? 0;
+      if (k > 0) counts.delivered++;
+      if (bounces > 0) counts.bounced++;
+      if (k === 0 && bounces === 0) violations.push(`message ${m.index}: recipient ${address} neither delivered nor bounced`);
+      counts.duplicateDeliveries += Math.max(0, k - wanted);
+      counts.duplicateBounces += Math.max(0, bounces - 1);
+    }
+  }
+  for (const k of bouncedBy.keys()) {
+    checks++;
+    const [index, name] = k.split('\0');
+    const refusedHere = [...refused].some((r) => r.startsWith(`${index}\0`) && input.bounceName(r.split('\0')[1] ?? '') === name);
+    if (!refusedHere) violations.push(`message ${index}: bounced for ${name}, which never failed`);
+  }
+  for (const [ck, { allowed, epochs }] of perCopy) {
+    for (const [epoch, n] of epochs) {
+      checks++;
+      if (n > allowed) violations.push(`copy ${JSON.stringify(ck.split('\0')[0])} to ${ck.split('\0')[1]}: delivered ${n} times in run ${epoch}`);
+    }
+  }
+  return { violations, checks, counts };
+}

@@ -1,0 +1,60 @@
+// Which message a delivered copy is, from its bytes alone: an original (its body starts with
+// `X-Sim-Index: N`), or a bounce (single or double) naming the recipients that failed, wrapped
+// around the message it bounces (itself an original or a bounce). The copy key (its Received line)
+// tells two queued copies apart: every qmail-queue run writes its own.
+
+import {
+  bounceDoubleIntro, bounceDoubleSeparator, bounceSingleIntro, bounceSingleSeparator,
+} from '../../spec/send.ts';
+
+export type Identity =
+  | { kind: 'original'; index: number; copy: string }
+  | { kind: 'bounce'; double: boolean; failed: string[]; inner: Identity; copy: string }
+  | { kind: 'unknown'; copy: string };
+
+const hiLine = '\nHi. This is the qmail-send program at ';
+
+/** `mess` is a queue message: a Received line, then the message. One character per byte. */
+export function identify(mess: string): Identity {
+  const nl = mess.indexOf('\n');
+  const copy = nl < 0 ? mess : mess.slice(0, nl);
+  const body = nl < 0 ? '' : mess.slice(nl + 1);
+  const m = /^X-Sim-Index: ([0-9]+)\n/.exec(body);
+  if (m !== null) return { kind: 'original', index: Number(m[1]), copy };
+  const hi = body.indexOf(hiLine);
+  if (hi < 0) return { kind: 'unknown', copy };
+  for (const [intro, separator, double] of [
+    [bounceSingleIntro, bounceSingleSeparator, false],
+    [bounceDoubleIntro, bounceDoubleSeparator, true],
+  ] as const) {
+    const i = body.indexOf(intro, hi);
+    if (i < 0) continue;
+    const blocksAt = i + intro.length;
+    const sep = body.indexOf(separator, blocksAt);
+    if (sep < 0) continue;
+    const rest = body.slice(sep + separator.length);
+    const rp = /^Return-Path: <[^\n]*>\n/.exec(rest);
+    if (rp === null) continue;
+    return { kind: 'bounce', double, failed: failedRecipients(body.slice(blocksAt, sep)), inner: identify(rest.slice(rp[0].length)), copy };
+  }
+  return { kind: 'unknown', copy };
+}
+
+/** The `<recipient>:` lines that open blocks (a block opens the text or follows a blank line). */
+export function failedRecipients(blocks: string): string[] {
+  const out: string[] = [];
+  let opens = true;
+  for (const line of blocks.split('\n')) {
+    const m = opens ? /^<(.*)>:$/.exec(line) : null;
+    if (m !== null) out.push(m[1] ?? '');
+    opens = line === '';
+  }
+  return out;
+}
+
+/** The original message a bounce (of a bounce ...) is about, or null. */
+export function innermost(id: Identity): number | null {
+  if (id.kind === 'original') return id.index;
+  if (id.kind === 'bounce') return innermost(id.inner);
+  return null;
+}
