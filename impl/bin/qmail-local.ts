@@ -1,3 +1,3 @@
 import { runMain } from './run.ts';
 import { main } from '../local/main.ts';
-await runMain(main, 111);
+await runMain(main, 111, { diagnostics: 'protocol' });

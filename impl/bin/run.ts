@@ -24,7 +24,8 @@ export async function runMain(main: Program, bugCode = defaultBugCode, opts: Hos
   /** The code to end with for a throw: its own for a ProgramExit, else bugCode after saying why. */
   const codeFor = (e: unknown): number => {
     if (e instanceof ProgramExit) return e.code;
-    say(`${sys.proc.self.argv[0] ?? programName()}: internal error: ${messageOf(e)}`);
+    // Where fd 2 is a protocol pipe, a stray line would corrupt it: the exit code says enough.
+    if (opts.diagnostics !== 'protocol') say(`${sys.proc.self.argv[0] ?? programName()}: internal error: ${messageOf(e)}`);
     sys.log.event('error', 'internal_error', { message: messageOf(e), stack: e instanceof Error ? e.stack : undefined });
     return bugCode;
   };

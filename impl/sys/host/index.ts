@@ -17,13 +17,24 @@ export interface HostSys extends Sys {
 
 export interface HostSysOptions {
   fs?: HostFsOptions;
+  /** 'protocol': this program's fd 2 is a protocol pipe (qmail-send, todo-proc) or a report
+   *  channel (qmail-local, qmail-queue's custom errors), so diagnostics go to the fd named by
+   *  DIAGFD, or nowhere. Default 'stderr'. */
+  diagnostics?: 'stderr' | 'protocol';
+}
+
+/** Where structured diagnostics go: fd 2, or for a 'protocol' program the DIAGFD fd (3..255). */
+export function diagnosticsFd(opts: HostSysOptions, env: Record<string, string>): number | null {
+  if (opts.diagnostics !== 'protocol') return 2;
+  const v = env['DIAGFD'];
+  return v !== undefined && /^[0-9]{1,3}$/.test(v) && Number(v) >= 3 && Number(v) <= 255 ? Number(v) : null;
 }
 
 export async function hostSys(opts: HostSysOptions = {}): Promise<HostSys> {
   // One fd table: a pipe from spawn or an accepted socket is the same fd to fs, proc and net.
   const fds = new FdTable();
   const self = await hostSelf();
-  const log = new HostLog({ level: self.env['LOGLEVEL'], name: self.argv[0] ?? 'node' });
+  const log = new HostLog({ level: self.env['LOGLEVEL'], name: self.argv[0] ?? 'node', fd: diagnosticsFd(opts, self.env) });
   return {
     fs: new HostFs(fds, currentUmask, opts.fs),
     proc: new HostProc(fds, self, () => log.flush()),

@@ -19,6 +19,9 @@ export interface HostLogOptions {
   name: string;
   /** Where lines go; fd 2 by default. */
   dest?: DestinationStream & { flushSync?: () => void };
+  /** The fd for lines when no dest is given; null drops every line (a program whose fd 2 is a
+   *  protocol pipe and that was given no DIAGFD). Default 2. */
+  fd?: number | null;
 }
 
 type Pending = [LogLevel, string, Record<string, unknown>];
@@ -31,7 +34,8 @@ export class HostLog implements Log {
   private readonly pending: Pending[] = [];
 
   constructor(private readonly opts: HostLogOptions) {
-    this.level = opts.level !== undefined && opts.level in rank ? opts.level : defaultLevel;
+    const wanted = opts.level !== undefined && opts.level in rank ? opts.level : defaultLevel;
+    this.level = opts.dest === undefined && opts.fd === null ? 'silent' : wanted;
   }
 
   event(level: LogLevel, name: string, fields: Record<string, unknown> = {}): void {
@@ -59,7 +63,7 @@ export class HostLog implements Log {
 
   private async load(): Promise<void> {
     const { pino } = await import('pino');
-    this.dest = this.opts.dest ?? pino.destination({ fd: 2, sync: true });
+    this.dest = this.opts.dest ?? pino.destination({ fd: this.opts.fd ?? 2, sync: true });
     const logger = pino({ level: this.level, name: this.opts.name }, this.dest);
     for (const [level, name, fields] of this.pending.splice(0)) logger[level]({ ...fields, event: name });
     this.logger = logger;
