@@ -7,6 +7,8 @@
 //   in-process writer      messages queued per second through impl/queue/enqueue.ts in this process,
 //                          1 and 32 at once, and fsyncs per message
 //   simulator              the default npm start scenario: simulated messages per wall second
+//   qmail-lspawn           local deliveries per second into maildirs through the worker pool and
+//                          through QMAILLOCAL (bench/lspawn.ts; needs root)
 //
 // Usage: npm run bench [-- --quick]
 
@@ -21,6 +23,7 @@ import { encodeEnvelope } from '../impl/lib/envelope.ts';
 import { receivedLine } from '../impl/lib/received.ts';
 import type { Sys } from '../impl/sys/types.ts';
 import { runQueueCrash } from '../sim/scenarios/queue-crash.ts';
+import { lspawnBench } from './lspawn.ts';
 
 const quick = process.argv.includes('--quick');
 const root = join(import.meta.dirname, '..');
@@ -145,6 +148,7 @@ try {
   inst.cleanup();
 }
 await simulator();
+rows.push(...(await lspawnBench({ quick })));
 const width = Math.max(...rows.map(([k]) => k.length));
 process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
 process.exit(0);

@@ -9,8 +9,8 @@
 //          prefix, no digits). Before the first command and every 31st, pid/ files whose atime is
 //          OSSIFIED or more in the past are removed, and so are intd/ files as old without a mess
 //          file (ours: a posix crash can leave them).
-// Exit:    0 at end of input; 100 when a reply cannot be written; 111 when the home or queue
-//          directory cannot be entered.
+// Exit:    0 at end of input; 100 when a reply cannot be written; 111 when the queue directory
+//          cannot be entered.
 // Environment: QMAILHOME, QUEUEDIR, CONFSPLIT, BIGTODO (impl/shared/queue-config.ts).
 // Crash safety: the commands already buffered are run as one group: all unlinks, one fsync per
 //          directory touched, then every reply. `+` therefore means "durably gone" under the posix
@@ -40,7 +40,6 @@ export async function main(sys: Sys): Promise<number> {
     const l = await queueLayout(sys, home);
     if ('error' in l) return exitNoQueue;
     layout = l;
-    await sys.proc.chdir(home);
     await sys.proc.chdir(layout.dir);
   } catch (e) {
     if (e instanceof SysError) return exitNoQueue;

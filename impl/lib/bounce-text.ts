@@ -4,8 +4,9 @@
 // A failure block, appended to bounce/ID for each permanently failed recipient:
 //   <recipient>:\n  report[\n]  \n
 // with the recipient's virtual-domain prepend stripped, its newlines made '_', and every second
-// newline of a \n\n pair inside the block made '/', so that a block holds no empty line and the
-// blank line after it separates blocks.
+// newline of a \n\n pair inside the block made '/', so that the blank line after a block separates
+// blocks. qmail's scan starts one byte before the end, so a report ending in \n\n keeps that pair:
+// a quirk kept for byte-identical bounces.
 
 import {
   bounceDoubleIntro, bounceDoubleSeparator, bounceSingleIntro, bounceSingleSeparator, bounceSubject,

@@ -35,6 +35,16 @@ export function encodeRequest(r: DeliveryRequest): Uint8Array {
   return encodeFields([enc.encode('D'), enc.encode(String(r.id)), ...args, encodeEnv(r.env), r.message]);
 }
 
+/** The size of the frame payload encodeRequest would make, before the message bytes. */
+export function requestOverheadBytes(r: Omit<DeliveryRequest, 'message' | 'id'>): number {
+  const fieldHeaderBytes = 4;
+  const idBytes = 16;
+  let n = 12 * fieldHeaderBytes + 1 + idBytes;
+  for (const k of argOrder) n += enc.encode(r.args[k]).length;
+  for (const [k, v] of Object.entries(r.env)) n += enc.encode(k).length + enc.encode(v).length + 2;
+  return n;
+}
+
 export function encodeQuit(): Uint8Array {
   return encodeFields([enc.encode('Q')]);
 }
@@ -86,7 +96,9 @@ export function decodeEnv(b: Uint8Array): Record<string, string> {
   for (const rec of s.slice(0, -1).split('\0')) {
     const eq = rec.indexOf('=');
     if (eq <= 0) throw new FrameError('environment record without a name');
-    env[rec.slice(0, eq)] = rec.slice(eq + 1);
+    // defineProperty: an environment may hold a variable named __proto__, which `env[name] =` would
+    // turn into a prototype change instead of an entry.
+    Object.defineProperty(env, rec.slice(0, eq), { value: rec.slice(eq + 1), enumerable: true, writable: true, configurable: true });
   }
   return env;
 }

@@ -3,7 +3,7 @@
 
 import type { Sys } from '../sys/types.ts';
 import { qmailGroups, qmailUsers } from '../../spec/queue.ts';
-import { localProgram, workerProgram } from '../../spec/spawn.ts';
+import { localProgram, workerNodeOptions, workerProgram } from '../../spec/spawn.ts';
 import { qmailHome, queueLayout } from '../shared/queue-config.ts';
 
 export interface LspawnConfig {
@@ -34,7 +34,8 @@ export interface LspawnConfig {
 }
 
 /** Environment entries that cost a Node process start time or change its behaviour; a worker is our
- *  own Node program and never wants them (../shared/research/node-ecosystem.md 6, pitfall 7). */
+ *  own Node program and never wants them (../shared/research/node-ecosystem.md 6, pitfall 7); it
+ *  gets its own NODE_OPTIONS. Deliveries still see them (deliveryEnv), as with qmail. */
 const nodeOnly = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
 
 export type ConfigError = { error: string };
@@ -57,6 +58,7 @@ export async function loadConfig(sys: Sys, defaultDelivery: string): Promise<Lsp
   delete deliveryEnv['QMAILREMOTE'];
   const workerEnv = { ...deliveryEnv };
   for (const name of nodeOnly) delete workerEnv[name];
+  workerEnv['NODE_OPTIONS'] = workerNodeOptions;
   const set = (name: string): string | null => (env[name] === undefined ? null : (env[name] as string));
   const nonEmpty = (name: string): string | null => (env[name] === undefined || env[name] === '' ? null : (env[name] as string));
   return {

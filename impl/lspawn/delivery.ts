@@ -6,13 +6,14 @@
 
 import type { Sys } from '../sys/types.ts';
 import type { LocalArgs } from '../local/types.ts';
-import { localReport, readMessageReport, workerMessageBytesMax } from '../../spec/spawn.ts';
+import { localReport, readMessageReport, workerFrameBytesMax, workerMessageBytesMax } from '../../spec/spawn.ts';
+import { requestOverheadBytes } from '../lib/worker-protocol.ts';
 import { qlx } from '../../spec/users.ts';
 import type { SpawnCommand } from '../lib/spawn-command.ts';
 import { splitRecipient } from '../lib/spawn-command.ts';
 import type { UsersCdbCache } from '../shared/users-cdb.ts';
 import type { LspawnConfig } from './config.ts';
-import { execFailure, runLocalProcess, type LocalRun } from './local-process.ts';
+import { execFailure, runLocalProcess, type LocalRun } from './local-child.ts';
 import { openMessage, readMessage, type OpenMessage } from './message.ts';
 import type { WorkerPool } from './pool.ts';
 import { resolveLocal, type ResolvedUser } from './resolve.ts';
@@ -51,9 +52,12 @@ export async function deliver(ctx: DeliveryContext, cmd: SpawnCommand): Promise<
     const args = argsOf(cfg, res.user, localText, utf8.decode(domain), utf8.decode(cmd.sender));
     const env = { ...cfg.deliveryEnv, MESSID: messid };
     let run: LocalRun;
-    if (cfg.qmailLocal !== null || opened.size > workerMessageBytesMax) {
+    if (cfg.qmailLocal !== null || !fitsWorker(opened.size, args, env)) {
       const program = cfg.qmailLocal ?? cfg.localProgram;
       run = await runLocalProcess(sys, program, cfg.home, res.user, args, env, opened.fd);
+      // Our own qmail-local missing is a broken installation: defer, never bounce. (QMAILLOCAL names
+      // someone's program: its exec failure is qmail's, permanent or not.)
+      if (cfg.qmailLocal === null) run = softExec(run);
     } else {
       const message = await readMessage(sys, opened);
       await closeMessage();
@@ -64,6 +68,11 @@ export async function deliver(ctx: DeliveryContext, cmd: SpawnCommand): Promise<
   } finally {
     await closeMessage();
   }
+}
+
+/** A worker takes messages up to workerMessageBytesMax in frames up to workerFrameBytesMax. */
+function fitsWorker(size: number, args: Omit<LocalArgs, 'dryRun'>, env: Record<string, string>): boolean {
+  return size <= workerMessageBytesMax && size + requestOverheadBytes({ args, env }) <= workerFrameBytesMax;
 }
 
 function argsOf(cfg: LspawnConfig, u: ResolvedUser, local: string, domain: string, sender: string): Omit<LocalArgs, 'dryRun'> {
@@ -80,10 +89,11 @@ async function viaWorker(
 ): Promise<LocalRun> {
   const creds = { uid: u.uid, gid: u.gid, groups: u.groups, home: u.record.homedir };
   const out = await ctx.pool.deliver(creds, { args, env, message });
-  if ('spawnFailed' in out) {
-    // A worker that cannot start is an installation problem: always temporary (never a bounce).
-    const code = execFailure(out.spawnFailed);
-    return { end: { code: code === qlx.execHard ? qlx.execSoft : code }, output: none };
-  }
+  // A worker that cannot start is an installation problem: temporary, never a bounce.
+  if ('spawnFailed' in out) return softExec({ end: { code: execFailure(out.spawnFailed) }, output: none });
   return out;
+}
+
+function softExec(run: LocalRun): LocalRun {
+  return 'code' in run.end && run.end.code === qlx.execHard ? { end: { code: qlx.execSoft }, output: run.output } : run;
 }

@@ -12,7 +12,7 @@ import { encodeFrame, FrameDecoder, FrameError } from '../lib/frame.ts';
 import { decodeReply, encodeQuit, encodeRequest, type DeliveryRequest } from '../lib/worker-protocol.ts';
 import { truncReportBytes, workerChannelFd } from '../../spec/spawn.ts';
 import { BatchWriter } from '../shared/batch-writer.ts';
-import type { LocalRun } from './local-process.ts';
+import type { LocalRun } from './local-child.ts';
 
 export type WorkerOutcome = LocalRun | { spawnFailed: Errno };
 

@@ -13,7 +13,7 @@
 // at its retry time.
 
 import { isSysError, SysError } from '../sys/errors.ts';
-import { dyingText, sleepSysfailSec } from '../../spec/send.ts';
+import { dyingText, sleepSysfailSec, type Channel } from '../../spec/send.ts';
 import { latin1 } from '../lib/latin1.ts';
 import { logsafe } from '../lib/logsafe.ts';
 import { addBounce } from './bounce.ts';
@@ -62,22 +62,24 @@ async function finish(s: Send, d: Delivery, letter: string, text: string): Promi
   await jobClose(s, job);
 }
 
+/** A new job; its id is (still) a member of its channel's set. */
 export function jobOpen(s: Send, job: Job): void {
   s.jobsOpen++;
   s.chans[job.channel].members.add(job.id);
 }
 
-/** Drops one reference; the last one closes the job. */
+/** Drops one reference; the last one closes the job. The id stays a member of the channel until
+ *  the job's outcome is settled (back into pqchan, or its file durably gone), so that a rescan of
+ *  info/ meanwhile cannot schedule a second pass for it. */
 export async function jobClose(s: Send, job: Job): Promise<void> {
   if (--job.refs > 0) return;
   s.jobsOpen--;
   const c = job.channel;
-  const members = s.chans[c].members;
-  members.delete(job.id);
-  if (!(job.hitEof && job.numtodo === 0)) {
-    insertChan(s, c, job.id, job.retry);
-    return;
-  }
+  const requeue = (dt: number): void => {
+    s.chans[c].members.delete(job.id);
+    insertChan(s, c, job.id, dt);
+  };
+  if (!(job.hitEof && job.numtodo === 0)) return requeue(job.retry);
   const path = abs(s.layout, chanDir(c), job.id);
   try {
     await s.sys.fs.unlink(path);
@@ -85,21 +87,27 @@ export async function jobClose(s: Send, job: Job): Promise<void> {
     if (!(e instanceof SysError)) throw e;
     if (!isSysError(e, 'ENOENT')) {
       s.log.line({ kind: 'warning', warning: 'unlinkLater', file: rel(s.layout, chanDir(c), job.id) });
-      insertChan(s, c, job.id, nowSec(s.sys) + sleepSysfailSec);
-      return;
+      return requeue(nowSec(s.sys) + sleepSysfailSec);
     }
   }
   // The removal must be durable before info can go (messdone): else a crash could bring back a
   // channel file whose message has been eliminated.
-  if (!(await syncDirPersistently(s, parentOf(path)))) return;
-  const other = c === 0 ? 1 : 0;
+  const synced = await syncDirPersistently(s, parentOf(path));
+  s.chans[c].members.delete(job.id);
+  if (synced && !(await otherChannelGoing(s, job.id, c))) insertDone(s, job.id, nowSec(s.sys));
+}
+
+/** Does the message still have a file on the other channel? (A stat error counts as no, logged:
+ *  qmail's "HOPEFULLY"; messdone checks again.) */
+async function otherChannelGoing(s: Send, id: number, c: Channel): Promise<boolean> {
+  const other: Channel = c === 0 ? 1 : 0;
   try {
-    if ((await statOrNull(s.sys, abs(s.layout, chanDir(other), job.id))) !== null) return; // more channels going
+    return (await statOrNull(s.sys, abs(s.layout, chanDir(other), id))) !== null;
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
-    s.log.line({ kind: 'warning', warning: 'stat', file: rel(s.layout, chanDir(other), job.id) }); // HOPEFULLY
+    s.log.line({ kind: 'warning', warning: 'stat', file: rel(s.layout, chanDir(other), id) });
+    return false;
   }
-  insertDone(s, job.id, nowSec(s.sys));
 }
 
 /** Syncs a directory, retrying after SLEEP_SYSFAIL while qmail-send runs. False when it gave up

@@ -96,12 +96,14 @@ async function start(sys: Sys, log: ActivityLog): Promise<Send> {
 async function findQueue(sys: Sys): Promise<{ home: string; layout: QueueLayout }> {
   let home: string;
   try {
-    home = qmailHome(sys);
-    await sys.proc.chdir(home);
-  } catch (e) {
-    if (e instanceof SysError || e instanceof Error) throw new CannotStart('home');
-    throw e;
+    home = qmailHome(sys); // throws only for a setuid start outside an installation
+  } catch {
+    throw new CannotStart('home');
   }
+  await sys.proc.chdir(home).catch((e: unknown) => {
+    if (e instanceof SysError) throw new CannotStart('home');
+    throw e;
+  });
   const layout = await queueLayout(sys, home);
   if ('error' in layout) throw new CannotStart('queue');
   return { home, layout };

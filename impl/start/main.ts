@@ -30,10 +30,10 @@ import { SysError } from '../sys/errors.ts';
 import { daemonCreds, startExitFailure, type DaemonRole } from '../../spec/start.ts';
 import { errorStr } from '../lib/error-str.ts';
 import { qmailHome } from '../shared/queue-config.ts';
-import { lookupIds } from './creds.ts';
-import { parseOptions, usage } from './options.ts';
+import { lookupIds, type Ids } from './creds.ts';
+import { parseOptions, usage, type StartOptions } from './options.ts';
 import { findProgram } from './path-search.ts';
-import { daemonRoles, makePlan, type Plan } from './plan.ts';
+import { daemonRoles, makePlan, type Plan, type PlanResult } from './plan.ts';
 import { endWithin, say, SignalForwarder, supervise } from './supervise.ts';
 import { startAll, StartFailure, type Running } from './wire.ts';
 
@@ -55,24 +55,13 @@ export async function main(sys: Sys): Promise<number> {
   sys.proc.umask(0o077);
   // qmail's prot_gid(qmail) is the first privileged step; without root it fails so.
   if (sys.proc.self.euid !== 0) return fatal(`unable to set qmail group: ${errorStr('EPERM')}`);
-  const roles: DaemonRole[] = opts.logger.length > 0 ? [...daemonRoles, 'logger'] : [...daemonRoles];
-  const ids = await lookupIds(sys, roles);
-  if ('missing' in ids) return fatal(`unable to initialize uids/gids: no ${ids.missing}`);
-  let loggerPath: string | null = null;
-  if (opts.logger[0] !== undefined) {
-    try {
-      loggerPath = await findProgram(sys, opts.logger[0], sys.proc.self.env['PATH']);
-    } catch (e) {
-      if (!(e instanceof SysError)) throw e;
-      return fatal(`unable to exec logger: ${errorStr(e.code)}`);
-    }
-  }
-  const { plan, warnings } = await makePlan(sys, qmailHome(sys), opts, ids, loggerPath);
-  for (const w of warnings) await say(sys, `qmail-start: warn: ${w}\n`);
+  const prepared = await prepare(sys, opts);
+  if ('error' in prepared) return fatal(prepared.error);
+  for (const w of prepared.warnings) await say(sys, `qmail-start: warn: ${w}\n`);
   const started: Running[] = [];
   let send: Running;
   try {
-    send = await startAll(sys, plan, started);
+    send = await startAll(sys, prepared.plan, started);
   } catch (e) {
     if (!(e instanceof StartFailure)) throw e;
     // What did start sees EOF on its pipes; TERM makes sure, KILL after the grace.
@@ -80,10 +69,38 @@ export async function main(sys: Sys): Promise<number> {
     return fatal(`unable to start ${e.label}: ${errorStr(e.error.code)}`);
   }
   for (const r of started) {
-    sys.log.event('debug', 'start.spawned', { daemon: r.label, pid: r.pid, ...credsLog(plan, r) });
+    sys.log.event('debug', 'start.spawned', { daemon: r.label, pid: r.pid, ...credsLog(prepared.plan, r) });
   }
   forwarder.attach(send.pid);
   return supervise(sys, started, send, forwarder);
+}
+
+/** Users, groups and the logger's path: everything decided before the first spawn. */
+async function prepare(sys: Sys, opts: StartOptions): Promise<PlanResult | { error: string }> {
+  const roles: DaemonRole[] = opts.logger.length > 0 ? [...daemonRoles, 'logger'] : [...daemonRoles];
+  let ids: Ids | { missing: string };
+  try {
+    ids = await lookupIds(sys, roles);
+    if ('missing' in ids) return { error: `unable to initialize uids/gids: no ${ids.missing}` };
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    return { error: `unable to initialize uids/gids: ${errorStr(e.code)}` };
+  }
+  let loggerPath: string | null = null;
+  if (opts.logger[0] !== undefined) {
+    try {
+      loggerPath = await findProgram(sys, opts.logger[0], sys.proc.self.env['PATH']);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      return { error: `unable to exec logger: ${errorStr(e.code)}` };
+    }
+  }
+  try {
+    return await makePlan(sys, qmailHome(sys), opts, ids, loggerPath);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    return { error: `unable to read supplementary groups: ${errorStr(e.code)}` };
+  }
 }
 
 function credsLog(plan: Plan, r: Running): Record<string, unknown> {

@@ -7,7 +7,10 @@
 //      runs (a later epoch: qmail-send or the power died between the K and its durable mark);
 //   3. two distinct bounce copies for one failure only when a run ended in between;
 //   4. a bounce names only recipients the spawner refused (D, or Z in a dying job);
-//   5. every copy delivered is a message some client submitted, or a bounce of one.
+//   5. every copy delivered is a message some client submitted, or a bounce of one;
+//   6. nothing of a copy is delivered, and no bounce about it is queued, in a run after the one
+//      that logged its `end msg` (its channel files were durably gone by then: a redelivery would
+//      be a resurrected message, outside the 6.3 window).
 // Duplicates are counted and reported: they are the 6.3 window's price, allowed but visible.
 //
 // Input is a list of delivery attempts as a spawner saw them (sim/fake-spawner.ts's records); the
@@ -15,6 +18,7 @@
 
 import { latin1 } from '../../impl/lib/latin1.ts';
 import { identify, type Identity } from './mail-identity.ts';
+import type { Ends } from './send-state.ts';
 
 export interface Attempt {
   recipient: string;
@@ -40,6 +44,8 @@ export interface LedgerInput {
   address: (recipient: string) => string;
   /** The name a bounce block gives a spawner address (the virtual-domain prepend stripped). */
   bounceName: (address: string) => string;
+  /** Rule 6's input (send-state.ts copyEnds); without it rule 6 is not checked. */
+  ends?: Ends;
 }
 
 export interface LedgerCounts {
@@ -120,6 +126,7 @@ export function checkDeliveries(input: LedgerInput): LedgerResult {
     const refusedHere = [...refused].some((r) => r.startsWith(`${index}\0`) && input.bounceName(r.split('\0')[1] ?? '') === name);
     if (!refusedHere) violations.push(`message ${index}: bounced for ${name}, which never failed`);
   }
+  if (input.ends !== undefined) violations.push(...afterEnd(seen, input.ends));
   for (const [ck, { allowed, epochs }] of perCopy) {
     for (const [epoch, n] of epochs) {
       checks++;
@@ -127,4 +134,30 @@ export function checkDeliveries(input: LedgerInput): LedgerResult {
     }
   }
   return { violations, checks, counts };
+}
+
+const qpOf = (copy: string): number | null => {
+  const m = /^Received: \(qmail ([0-9]+) invoked/.exec(copy);
+  return m === null ? null : Number(m[1]);
+};
+
+function afterEnd(seen: Seen[], ends: Ends): string[] {
+  const out: string[] = [];
+  for (const { id, attempt } of seen) {
+    const qp = qpOf(id.copy);
+    const endRun = qp === null ? undefined : ends.endRun.get(qp);
+    if (endRun !== undefined && attempt.epoch > endRun && attempt.report[0] === 'K')
+      out.push(`copy of qp ${qp}: delivered to ${attempt.recipient} in run ${attempt.epoch}, after its end msg in run ${endRun}`);
+  }
+  const bounces = new Set<string>();
+  for (const { id } of seen) {
+    if (id.kind !== 'bounce' || bounces.has(id.copy)) continue;
+    bounces.add(id.copy);
+    const [about, own] = [qpOf(id.inner.copy), qpOf(id.copy)];
+    const endRun = about === null ? undefined : ends.endRun.get(about);
+    const queuedRun = own === null ? undefined : ends.bounceRun.get(own);
+    if (endRun !== undefined && queuedRun !== undefined && queuedRun > endRun)
+      out.push(`copy of qp ${about}: bounced (qp ${own}) in run ${queuedRun}, after its end msg in run ${endRun}`);
+  }
+  return out;
 }

@@ -38,3 +38,29 @@ export function checkLog(text: string): LogCheck {
   }
   return { events, violations };
 }
+
+/** When each queued copy (by its qmail-queue pid, the `qp` of `info msg`) was eliminated: the run
+ *  of its `end msg`. Logs are given in run order; a message id is mapped to the copy whose
+ *  `info msg` came last, so reused ids (inode numbers) are told apart. A line a power loss cut
+ *  from the log only leaves a copy unchecked. Also: the run in which each bounce copy (by its own
+ *  qp, from `bounce msg ... qp P`) was queued. */
+export interface Ends {
+  endRun: Map<number, number>;
+  bounceRun: Map<number, number>;
+}
+
+export function copyEnds(logs: { run: number; text: string }[]): Ends {
+  const current = new Map<number, number>();
+  const ends: Ends = { endRun: new Map(), bounceRun: new Map() };
+  for (const { run, text } of logs) {
+    for (const line of text.split('\n')) {
+      const e = parseLogLine(line);
+      if ('error' in e) continue;
+      if (e.kind === 'info') current.set(e.id, e.qp);
+      if (e.kind === 'bounce' && !ends.bounceRun.has(e.qp)) ends.bounceRun.set(e.qp, run);
+      const qp = e.kind === 'end' ? current.get(e.id) : undefined;
+      if (qp !== undefined && !ends.endRun.has(qp)) ends.endRun.set(qp, run);
+    }
+  }
+  return ends;
+}

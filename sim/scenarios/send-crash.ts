@@ -21,10 +21,11 @@ import type { SendBoot } from '../boot-send.ts';
 import type { SpawnAnswer, SpawnRequest } from '../fake-spawner.ts';
 import { checkDeliveries, type LedgerCounts } from '../checkers/delivery.ts';
 import { identify } from '../checkers/mail-identity.ts';
-import { checkLog, queueLeftovers } from '../checkers/send-state.ts';
+import { checkLog, copyEnds, queueLeftovers } from '../checkers/send-state.ts';
 import { latin1 } from '../../impl/lib/latin1.ts';
 import { ConstMap } from '../../impl/lib/constmap.ts';
 import { rewrite, stripVdomPrepend, type RewriteControls } from '../../impl/lib/rewrite.ts';
+import type { Program } from '../../impl/sys/types.ts';
 
 export interface SendCrashOpts {
   seed: number;
@@ -37,6 +38,8 @@ export interface SendCrashOpts {
   repair?: boolean;
   /** Which faults to draw from (default all three). */
   kinds?: FaultKind[];
+  /** Replacement daemons (a deliberately broken one, in tests). */
+  override?: Record<string, Program>;
 }
 
 export type FaultKind = 'power' | 'kill-send' | 'kill-todo';
@@ -166,7 +169,7 @@ function terminate(run: Run, b: SendBoot): void {
 export async function runSendCrash(opts: SendCrashOpts, inspect?: (run: Run) => void): Promise<SendCrashResult> {
   const w = await sendWorld({
     seed: opts.seed, profile: opts.profile, split: opts.split ?? 7, bigtodo: opts.bigtodo ?? false,
-    controls: sendCrashControls, local: crashScript, remote: crashScript, keepTraceLines: 200,
+    controls: sendCrashControls, local: crashScript, remote: crashScript, keepTraceLines: 200, override: opts.override,
   });
   const run: Run = { w, boots: [], faults: { power: 0, 'kill-send': 0, 'kill-todo': 0 }, notes: [], repair: opts.repair ?? true };
   const rng = w.k.prng('scenario');
@@ -206,6 +209,7 @@ function check(run: Run, opts: SendCrashOpts): SendCrashResult {
   const uncertain = w.submitted.filter((m) => m.code === null || m.code === undefined).map((m) => ({ index: m.index, sender: m.sender, recipients: m.recipients }));
   const ledger = checkDeliveries({
     accepted, uncertain, attempts: w.spawners.records,
+    ends: copyEnds(run.boots.map((x, i) => ({ run: i + 1, text: x.boot.log() }))),
     address: (r) => rewrite(r, controls).address,
     bounceName: (a) => stripVdomPrepend(a, controls.virtualdomains),
   });

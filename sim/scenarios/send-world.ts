@@ -27,6 +27,8 @@ export interface SendWorldOpts {
   remoteSlots?: number;
   latency?: KernelOptions['latency'];
   keepTraceLines?: number;
+  /** Replace installed programs' mains (a deliberately broken daemon, in tests). */
+  override?: Record<string, Program>;
 }
 
 export interface Mail {
@@ -65,7 +67,7 @@ export function bodyOf(index: number, mail: Mail): Uint8Array {
 
 export async function sendWorld(opts: SendWorldOpts): Promise<SendWorld> {
   const k = new Kernel({ seed: opts.seed, profile: opts.profile ?? 'posix', latency: opts.latency, trace: { syscalls: false, keepLines: opts.keepTraceLines ?? 2000 } });
-  const inst = await installQmail(k, { split: opts.split ?? 7, bigtodo: opts.bigtodo ?? false });
+  const inst = await installQmail(k, { split: opts.split ?? 7, bigtodo: opts.bigtodo ?? false, override: opts.override });
   const root = { uid: 0, gid: 0, mode: 0o644 };
   for (const [name, text] of Object.entries({ locals: 'sim.example\n', ...opts.controls })) k.writeFile(`${inst.home}/control/${name}`, text, root);
   installBootSend(k, inst);

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFields, encodeFields, encodeFrame, FrameDecoder, FrameError } from '../../impl/lib/frame.ts';
-import { decodeReply, decodeRequest, decodeToWorker, encodeQuit, encodeReply, encodeRequest, type DeliveryRequest } from '../../impl/lib/worker-protocol.ts';
+import { decodeEnv, decodeReply, decodeRequest, decodeToWorker, encodeEnv, encodeQuit, encodeReply, encodeRequest, requestOverheadBytes, type DeliveryRequest } from '../../impl/lib/worker-protocol.ts';
 import { checkProperty } from '../support/seed.ts';
 
 const file = 'test/lib/frame.test.ts';
@@ -100,6 +100,14 @@ describe('worker protocol', () => {
     );
   });
 
+  it('keeps an environment variable named __proto__ as an entry', () => {
+    const env: Record<string, string> = {};
+    Object.defineProperty(env, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true });
+    const back = decodeEnv(encodeEnv(env));
+    expect(Object.entries(back)).toEqual([['__proto__', 'x']]);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+  });
+
   it('replies round-trip; quit is recognised; anything else is a FrameError', async () => {
     await checkProperty(
       file,
@@ -112,5 +120,19 @@ describe('worker protocol', () => {
     expect(() => decodeReply(encodeQuit())).toThrow(FrameError);
     expect(() => decodeReply(encodeFields([Uint8Array.of(82), Uint8Array.of(49), Uint8Array.of(50, 53, 54), new Uint8Array(0)]))).toThrow(FrameError); // code 256
     expect(() => decodeRequest(encodeFields([Uint8Array.of(68)]))).toThrow(FrameError);
+  });
+});
+
+describe('requestOverheadBytes', () => {
+  it('bounds the encoded request without its message', async () => {
+    await checkProperty(
+      file,
+      fc.property(request, (r) => {
+        const exact = encodeRequest(r).length - r.message.length;
+        const est = requestOverheadBytes(r);
+        expect(est).toBeGreaterThanOrEqual(exact);
+        expect(est - exact).toBeLessThanOrEqual(32);
+      }),
+    );
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { simIds } from '../../sim/install.ts';
 import { messageText, queueMessage, tokensIn, userFile, staffGid } from '../../sim/scenarios/lspawn-world.ts';
-import { authselfDeferReport, spawnReports, truncReportKeepBytes, truncReportSuffix, workerMessageBytesMax } from '../../spec/spawn.ts';
+import { authselfDeferReport, spawnReports, truncReportKeepBytes, truncReportSuffix, workerFrameBytesMax, workerMessageBytesMax } from '../../spec/spawn.ts';
 import { qlxReports } from '../../spec/users.ts';
 import { command, commands, rawLspawn, spawnsOf, testWorld, type TestWorld } from './helpers.ts';
 
@@ -281,6 +281,17 @@ describe('qmail-lspawn: per-delivery qmail-local processes', () => {
     expect(files.length).toBe(1);
     const got = new TextDecoder().decode(w.k.fs.peekFile(`/home/user1/Maildir/new/${files[0]}`) ?? new Uint8Array(0));
     expect(got.endsWith(big)).toBe(true);
+  });
+});
+
+describe('qmail-lspawn: a request too big for a worker frame', () => {
+  it('an environment that would overflow the frame takes the process path', async () => {
+    const w = await world();
+    const m = queueMessage(w, 1034, messageText(34));
+    const r = await rawLspawn(w, command(0, m, 'a@b', 'user1@x'), { BIG: 'b'.repeat(workerFrameBytesMax) });
+    expect(r.reports).toEqual([[0, did1]]);
+    expect(spawnsOf(w, 'qmail-local').length).toBe(1);
+    expect(spawnsOf(w, 'qmail-local-worker')).toEqual([]);
   });
 });
 

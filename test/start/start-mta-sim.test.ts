@@ -122,4 +122,17 @@ describe('the MTA booted by qmail-start in the simulator', () => {
     expect(w.k.pids()).toEqual([]);
     expect(w.k.bugs).toEqual([]);
   });
+
+  it('is deterministic: a seed replays the boot, a delivery and the shutdown byte for byte', async () => {
+    const once = async (): Promise<[string, string]> => {
+      const w = await world(105);
+      const b = bootQmail(w.k, w.inst, { logger: true });
+      await w.k.run({ until: () => b.log().includes('status: local 0/10 remote 0/20'), untilMs: 60_000 });
+      queueAsAlice(w, 'Subject: again\n\nsame bytes\n');
+      await w.k.run({ until: () => /^end msg \d+$/m.test(b.log()), untilMs: w.k.nowMs + 120_000 });
+      await stop(w, b);
+      return [w.k.traceHash(), b.log()];
+    };
+    expect(await once()).toEqual(await once());
+  });
 });
