@@ -11,6 +11,11 @@ import { permanent } from './failure.ts';
 
 export const queueBundle = 'qmail-queue';
 
+/** Programs a build may not have yet, and the stand-in installed under their name until it does:
+ *  qmail-start always starts bin/qmail-rspawn, and until the real remote channel exists the
+ *  deferring spawner keeps remote recipients queued (they are never lost). */
+export const standIns: Readonly<Record<string, string>> = { 'qmail-rspawn': 'qmail-rspawn-defer' };
+
 /** Program names in the build directory (source maps and hidden files are not programs). */
 export async function buildPrograms(ctx: FixContext, buildBin: string): Promise<string[]> {
   const names = (await ctx.sys.fs.readdir(buildBin)).filter((n) => !n.startsWith('.') && !n.endsWith('.map'));
@@ -19,8 +24,12 @@ export async function buildPrograms(ctx: FixContext, buildBin: string): Promise<
 }
 
 export async function installPrograms(ctx: FixContext, owners: Owners, buildBin: string, want: Want): Promise<void> {
-  for (const name of await buildPrograms(ctx, buildBin)) {
-    const bytes = await readFileOrNull(ctx.sys, `${buildBin}/${name}`);
+  const names = await buildPrograms(ctx, buildBin);
+  const plan = names.map((name) => [name, name] as const);
+  for (const [missing, standIn] of Object.entries(standIns))
+    if (!names.includes(missing) && names.includes(standIn)) plan.push([missing, standIn]);
+  for (const [name, source] of plan) {
+    const bytes = await readFileOrNull(ctx.sys, `${buildBin}/${source}`);
     if (bytes === null) continue; // removed while we looked: a concurrent build
     await installFile(ctx, owners, name === queueBundle ? `libexec/${name}` : `bin/${name}`, bytes, want);
   }
