@@ -183,9 +183,11 @@ export async function lspawnBench(opts: LspawnBenchOpts): Promise<[string, strin
   try {
     // Warm the page cache and the bundles once.
     await drive(inst, 10, 300, 10, {});
+    // Cold: one delivery to each of 100 users, so 100 worker starts.
+    const cold = await drive(inst, 100, 100, 100, {});
+    rows.push(['lspawn worker pool, first delivery to each of 100 users', `${cold.perSecond.toFixed(0)} deliveries/s (each starts a worker; ${cold.workersCpuMs.toFixed(0)} ms worker CPU per start)`]);
     for (const users of [1, 10, 100]) {
-      // 100 users with 64 workers at most: every delivery may need a worker start (see spec/spawn.md).
-      const n = users === 100 ? (opts.quick ? 200 : 600) : opts.quick ? 1000 : 6000;
+      const n = opts.quick ? 1000 : 6000;
       for (const inflight of [10, 100]) {
         const r = await drive(inst, users, n, inflight, {});
         const cpu = `CPU per delivery ${r.lspawnCpuMs.toFixed(2)} ms lspawn + ${r.workersCpuMs.toFixed(2)} ms workers`;

@@ -98,8 +98,12 @@ export function localReport(end: LocalEnd, output: Uint8Array): Uint8Array {
 
 // ---- ours: the delivery worker pool (spec/spawn.md) ----
 
-/** Long-lived delivery workers at most, one per (uid, gid, groups, home). */
-export const workerPoolMax = 64;
+/** Long-lived delivery workers at most, one per (uid, gid, groups, home). As many as deliveries can
+ *  be in flight: then every delivery in flight can have its worker, and a burst to many users never
+ *  makes the pool evict a worker that the next delivery needs again (a worker start costs 50-150 ms
+ *  of CPU; thrashing a smaller pool drops throughput to the start rate, about 20/s here). The cost is
+ *  memory: about 10 MB (idle) to 25 MB (busy) per worker, bench/lspawn.ts. */
+export const workerPoolMax = spawnConcurrency;
 /** A worker with nothing to do for this long is shut down. */
 export const workerIdleMs = 60_000;
 /** Deliveries one worker runs at once; more wait for it. */
@@ -131,5 +135,6 @@ export function assertSpawnLimits(): void {
   if (!(truncReportKeepBytes > 0)) throw new Error('spec: truncReportKeepBytes must be positive');
   if (!(workerFrameBytesMax > workerMessageBytesMax)) throw new Error('spec: worker frames must hold a whole message');
   if (!(workerPoolMax >= 1 && workerDeliveriesMax >= 1)) throw new Error('spec: worker pool bounds');
+  if (workerPoolMax > spawnConcurrency) throw new Error('spec: more workers than deliveries in flight is memory for nothing');
 }
 assertSpawnLimits();

@@ -21,14 +21,24 @@
 //          finished, and a worker finishes a delivery only after its maildir link and the fsyncs;
 //          a delivery cut off by a crash is reported by nobody, so qmail-send retries it.
 
-import type { Sys } from '../sys/types.ts';
+import type { Program, Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import { loadConfig } from './config.ts';
 import { Spawner } from './spawner.ts';
+import type { PoolOptions } from './pool.ts';
 
 export const lspawnExit = { ok: 0, usage: 100, temp: 111 } as const;
 
 export async function main(sys: Sys): Promise<number> {
+  return lspawn(sys, {});
+}
+
+/** qmail-lspawn with other pool bounds (tests: a small pool under a large burst). */
+export function lspawnWithPool(pool: Partial<PoolOptions>): Program {
+  return (sys) => lspawn(sys, pool);
+}
+
+async function lspawn(sys: Sys, pool: Partial<PoolOptions>): Promise<number> {
   const defaultDelivery = sys.proc.self.argv[1];
   if (defaultDelivery === undefined) return lspawnExit.usage;
   const cfg = await loadConfig(sys, defaultDelivery);
@@ -44,5 +54,5 @@ export async function main(sys: Sys): Promise<number> {
     sys.log.event('error', 'lspawn.chdir', { dir: cfg.messDir, code: e.code });
     return lspawnExit.temp;
   }
-  return new Spawner(sys, cfg).run();
+  return new Spawner(sys, cfg, pool).run();
 }

@@ -8,6 +8,7 @@ import type { SpawnJob } from '../../sim/scenarios/send-stand-in.ts';
 import { workerDeliveriesMax, workerIdleMs, workerPoolMax } from '../../spec/spawn.ts';
 import type { Kernel } from '../../sim/kernel.ts';
 import { events, spawnsOf, testWorld } from './helpers.ts';
+import { lspawnWithPool } from '../../impl/lspawn/main.ts';
 
 function jobs(messid: string, recipients: string[], from = 0): SpawnJob[] {
   return recipients.map((recipient, i) => ({ index: from + i, messid, sender: 'a@b', recipient }));
@@ -49,10 +50,13 @@ describe('worker pool (sim)', () => {
   });
 
   it('holds the pool bound in a spike over more users than workers, evicting idle workers', async () => {
-    const users = workerPoolMax + 36;
-    const w = await testWorld({ seed: 13, users });
+    // A pool of 8 (spec: workerPoolMax, which is spawnConcurrency) under 120 deliveries in flight
+    // to 30 users: deliveries wait for a worker, idle ones are evicted, the bound holds.
+    const poolMax = 8;
+    const users = 30;
+    const w = await testWorld({ seed: 13, users, override: { 'qmail-lspawn': lspawnWithPool({ poolMax }) } });
     const m = queueMessage(w, 2003, messageText(3));
-    const rcpts = Array.from({ length: users * 2 }, (_, i) => `user${(i % users) + 1}@x`);
+    const rcpts = Array.from({ length: users * 4 }, (_, i) => `user${(i % users) + 1}@x`);
     const { ledger, handle } = w.sends.start({ jobs: jobs(m, rcpts), concurrency: 120 });
     let maxWorkers = 0;
     await w.k.run({
@@ -62,11 +66,22 @@ describe('worker pool (sim)', () => {
       },
     });
     expect(ledger.attempts.filter((a) => a.report !== 'Kdid 1+0+0\n')).toEqual([]);
-    expect(maxWorkers).toBeLessThanOrEqual(workerPoolMax);
-    expect(maxWorkers).toBeGreaterThan(workerPoolMax / 2);
+    expect(ledger.maxInFlight).toBe(120);
+    expect(maxWorkers).toBe(poolMax);
     expect(events(w, 'lspawn.worker_evicted').length).toBeGreaterThan(0);
-    for (const u of w.users) expect(tokensIn(w.k, `${u.home}/Maildir`).get(3), u.name).toBe(2);
+    for (const u of w.users) expect(tokensIn(w.k, `${u.home}/Maildir`).get(3), u.name).toBe(4);
     expect(live(w.k, 'qmail-local-worker')).toBe(0);
+  });
+
+  it('the default pool holds one worker per user of a burst as large as qmail-send can make', async () => {
+    const w = await testWorld({ seed: 16, users: 100 });
+    const m = queueMessage(w, 2006, messageText(6));
+    const rcpts = Array.from({ length: 300 }, (_, i) => `user${(i % 100) + 1}@x`);
+    const ledger = await w.sends.run({ jobs: jobs(m, rcpts), concurrency: 120 });
+    expect(ledger.attempts.filter((a) => a.report !== 'Kdid 1+0+0\n')).toEqual([]);
+    expect(workerPoolMax).toBeGreaterThanOrEqual(100);
+    expect(spawnsOf(w, 'qmail-local-worker').length).toBe(100);
+    expect(events(w, 'lspawn.worker_evicted')).toEqual([]);
   });
 
   it('runs at most workerDeliveriesMax deliveries on one worker at once; the rest wait', async () => {

@@ -125,6 +125,65 @@ describe('qmail-send: deliveries', () => {
   });
 });
 
+describe('qmail-send: idle', () => {
+  it('waits without spinning: an idle day costs a few events per todo scan', async () => {
+    const w = await world();
+    const b = await started(w);
+    await runFor(w, hour);
+    const before = w.k.eventsRun;
+    await runFor(w, 24 * hour);
+    const scans = (24 * 3600) / 1500;
+    expect(w.k.eventsRun - before).toBeLessThan(scans * 4 + 20);
+    await stop(w, b);
+  });
+});
+
+describe('qmail-send: leftovers and odd messages', () => {
+  it('a message without recipients ends at once', async () => {
+    const w = await world();
+    const b = await started(w);
+    w.submit({ sender: 'a@remote.example', recipients: [] });
+    await runFor(w, minute);
+    await stop(w, b);
+    expect(lines(b).filter((l) => /^(new|end) msg /.test(l)).map((l) => l.split(' ')[0])).toEqual(['new', 'end']);
+    expect(queueLeftovers(w.k.fs, w.inst.queue)).toEqual([]);
+  });
+
+  it('a stat failure at start puts the message in pqfail, tried again after SLEEP_SYSFAIL', async () => {
+    let tries = 0;
+    const w = await world({ local: () => (tries++ === 0 ? Z() : K()) });
+    const b = await started(w);
+    w.submit({ sender: 'a@remote.example', recipients: ['joe@sim.example'] });
+    await runFor(w, 10_000);
+    await stop(w, b);
+    const id = idOf(w.spawners.records[0] as SpawnRecord);
+    let failures = 1;
+    w.k.fs.setFaultHook((op, path) => (op === 'stat' && path?.endsWith(`/info/${id % 7}/${id}`) === true && failures-- > 0 ? 'EIO' : null));
+    const restart = w.k.wallMs();
+    const b2 = await started(w);
+    await runFor(w, 10 * minute);
+    await stop(w, b2);
+    expect(lines(b2)).toContain(`warning: unable to stat info/${id % 7}/${id}; will try again later`);
+    const again = w.spawners.records[1];
+    expect(again?.report.startsWith('K')).toBe(true);
+    // Seconds, as qmail counts: due at floor(failure) + 123.
+    expect(secOf(again?.atMs ?? 0) - secOf(restart)).toBeGreaterThanOrEqual(123);
+    expect(secOf(again?.atMs ?? 0) - secOf(restart)).toBeLessThan(126);
+  });
+
+  it('removes an ossified leftover (mess without todo and info) at a cleanup past OSSIFIED', async () => {
+    const w = await world();
+    const q = w.inst.queue.dir;
+    w.k.writeFile(`${q}/mess/3/10`, 'Received: (qmail 1 invoked by uid 1000); 1 Jan 2026 00:00:00 -0000\n\nlost\n', { uid: 7794, gid: 2107, mode: 0o644 });
+    const b = await started(w);
+    await runFor(w, 30 * hour);
+    expect(w.k.fs.peekStat(`${q}/mess/3/10`)).not.toBeNull(); // younger than 36 h at both cleanups so far
+    await runFor(w, 20 * hour);
+    expect(w.k.fs.peekStat(`${q}/mess/3/10`)).toBeNull(); // the cleanup at 2 × 76431 s
+    await stop(w, b);
+  });
+});
+
 describe('qmail-send: bounces', () => {
   it('after queuelifetime a deferral is a failure, and the bounce is byte for byte qmail\'s', async () => {
     const w = await world({ local: () => Z(), controls: { queuelifetime: '1000\n' } });
