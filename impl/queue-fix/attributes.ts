@@ -2,6 +2,8 @@
 // (chown clears set-id bits, so the mode is applied last).
 
 import type { Stat } from '../sys/types.ts';
+import { O } from '../sys/types.ts';
+import { SysError } from '../sys/errors.ts';
 import { abs, shown, type FixContext } from './context.ts';
 import type { Ident, Owners } from './owners.ts';
 import { octal } from './report.ts';
@@ -19,7 +21,35 @@ export async function fixAttributes(ctx: FixContext, owners: Owners, rel: string
   // After a chown the file is the wanted owner's; judge the chmod by that, not the old owner.
   const owner = !ownerOk && owners.canChown(want.owner) ? want.owner.uid : st.uid;
   if (!modeOk) await fixMode(ctx, rel, { ...st, uid: owner }, want.mode);
+  if (!(ownerOk && modeOk) && !ctx.dryRun) await syncInode(ctx, abs(ctx, rel), st);
   return ownerOk && modeOk;
+}
+
+/** Makes a chown/chmod durable: under the posix crash model an inode's metadata survives a power
+ *  loss only after an fsync of that inode (a sendmutex left root's after a crash stops qmail-send).
+ *  A FIFO cannot be fsynced on Linux (EINVAL): its directory's fsync is the best there is. */
+async function syncInode(ctx: FixContext, path: string, st: Pick<Stat, 'kind'>): Promise<void> {
+  if (st.kind === 'dir') return ctx.sys.fs.syncDir(path);
+  if (st.kind === 'file') {
+    const fd = await ctx.sys.fs.open(path, O.RDONLY | O.NOFOLLOW);
+    try {
+      await ctx.sys.fs.fsync(fd);
+    } finally {
+      await ctx.sys.fs.close(fd);
+    }
+    return;
+  }
+  if (st.kind === 'fifo') {
+    const fd = await ctx.sys.fs.open(path, O.RDONLY | O.NONBLOCK | O.NOFOLLOW);
+    try {
+      await ctx.sys.fs.fsync(fd);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      await ctx.sys.fs.syncDir(path.slice(0, path.lastIndexOf('/')) || '/');
+    } finally {
+      await ctx.sys.fs.close(fd);
+    }
+  }
 }
 
 async function fixOwner(ctx: FixContext, owners: Owners, rel: string, st: Stat, owner: Ident): Promise<void> {
@@ -53,4 +83,5 @@ export async function setAttributes(ctx: FixContext, owners: Owners, rel: string
     await ctx.report.line('cannot fix', `chown ${want.owner.label} ${shown(ctx, rel)}`, 'not root');
   }
   await ctx.sys.fs.chmod(path, want.mode);
+  await syncInode(ctx, path, await ctx.sys.fs.stat(path));
 }
