@@ -75,10 +75,11 @@ export class Worker {
 
   /** Idle shutdown: asks the worker to exit once its deliveries are done. */
   retire(): void {
-    if (this.state !== 'running') return;
+    if (this.state !== 'running' && this.state !== 'starting') return;
     this.state = 'retiring';
     this.stopIdleTimer();
-    this.send(encodeFrame(encodeQuit()));
+    // A worker still starting gets its quit once it runs (then() runs after spawn() is done).
+    void this.started.then(() => this.send(encodeFrame(encodeQuit())));
   }
 
   startIdleTimer(ms: number): void {
