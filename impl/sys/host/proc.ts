@@ -13,8 +13,10 @@ import { spawnChild } from './spawn.ts';
  *  process.argv[0]); exe is the script's real path, which a setuid program trusts over argv. */
 export async function hostSelf(): Promise<ProcSelf> {
   const script = process.argv[1];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // fromEntries defines own properties, so even a variable named __proto__ stays an entry.
+  const env: Record<string, string> = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   return {
     pid: process.pid,
     ppid: process.ppid,
