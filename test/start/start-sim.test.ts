@@ -167,6 +167,10 @@ describe('qmail-start: argv and environment', () => {
     const start = w.k.procs.get(h.pid);
     expect({ cwd: start?.cwd, umask: start?.umask }).toEqual({ cwd: '/', umask: 0o077 });
     for (const c of children()) expect({ cwd: c.cwd, umask: c.umask }).toEqual({ cwd: '/', umask: 0o077 });
+    // TERM only once qmail-send is up (its four fd lines logged): a TERM during start-up is a
+    // different case, and which daemon it finds half-started depends on the seed.
+    const fdLines = () => new TextDecoder().decode(h.output(1)).split('\n').filter((l) => l.startsWith('fd')).length;
+    await w.k.run({ until: () => fdLines() === 4 || h.status() !== null, untilMs: w.k.nowMs + 60_000 });
     w.k.kill(h.pid, 'SIGTERM');
     await w.k.run({ until: () => h.status() !== null, untilMs: w.k.nowMs + 60_000 });
     expect(h.status()).toEqual({ code: 0, signal: null });
