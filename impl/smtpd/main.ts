@@ -1,0 +1,60 @@
+// qmail-smtpd: receive mail via SMTP (one session on fds 0/1, as under tcpserver).
+//
+// Usage:   tcpserver ... qmail-smtpd      (no arguments)
+//          qmail-smtpd --listen HOST:PORT  (one process serving every connection in-process,
+//          impl/smtpd/listen.ts; exits 1 on a bad HOST:PORT, 111 when it cannot listen)
+// Runs as: qmaild (tcpserver's -u/-g), so that qmail-queue writes "invoked from network".
+// Input:   fd 0, the client's bytes. Controls from <home>/control: me, smtpgreeting, localiphost,
+//          timeoutsmtpd, rcpthosts, morercpthosts.cdb, badmailfrom, databytes.
+//          Environment (tcp-environ): TCPLOCALHOST, TCPLOCALIP, TCPREMOTEIP, TCPREMOTEHOST,
+//          TCPREMOTEINFO, RELAYCLIENT, DATABYTES; QMAILQUEUE/NULLQUEUE pick the queue program.
+// Output:  fd 1, the replies (spec/smtpd.ts, byte for byte). Each message goes to qmail-queue with
+//          qmail-smtpd's Received line first and the envelope F<sender> T<rcpt>... after it.
+// Exit:    0 after QUIT; 1 on EOF, a read error, a timeout, a bare LF in DATA, or unreadable
+//          controls (after "421 unable to read controls (#4.3.0)").
+// Crash safety: nothing is stored here. A message is accepted ("250 ok") only after qmail-queue
+//          exited 0, i.e. after it is durable; a session that dies mid-DATA leaves qmail-queue's
+//          input without an envelope, so it queues nothing.
+
+import type { Sys } from '../sys/types.ts';
+import { qmailHome } from '../shared/queue-config.ts';
+import { writeAll } from '../shared/fdio.ts';
+import { latin1Bytes } from '../lib/latin1.ts';
+import { smtpdReply } from '../../spec/smtpd.ts';
+import { loadSetup } from './config.ts';
+import { runSession } from './session.ts';
+import { listenLoop, parseListen } from './listen.ts';
+import { SysError } from '../sys/errors.ts';
+
+/** --listen: cannot bind (temporary, as qmail's 111). */
+const tempListen = 111;
+/** --listen with a bad address (usage). */
+const permUsage = 1;
+
+export async function main(sys: Sys): Promise<number> {
+  const env = sys.proc.self.env;
+  const home = qmailHome(sys);
+  const argv = sys.proc.self.argv;
+  if (argv[1] === '--listen') return listen(sys, home, env, argv[2] ?? '');
+  const setup = await loadSetup(sys, home, env);
+  if (setup === null) {
+    await writeAll(sys, 1, latin1Bytes(smtpdReply.dieControl)).catch(() => undefined);
+    return 1;
+  }
+  return runSession(sys, setup.cfg, { home, env, inFd: 0, outFd: 1, timeoutMs: setup.timeoutMs });
+}
+
+async function listen(sys: Sys, home: string, env: Record<string, string>, spec: string): Promise<number> {
+  const at = parseListen(spec);
+  if (at === null) {
+    await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: usage: qmail-smtpd [--listen host:port]\n`)).catch(() => undefined);
+    return permUsage;
+  }
+  try {
+    return await listenLoop(sys, home, env, at);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: cannot listen on ${spec}: ${e.code}\n`)).catch(() => undefined);
+    return tempListen;
+  }
+}
