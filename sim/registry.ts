@@ -19,6 +19,11 @@ import { main as qmailSend } from '../impl/send/main.ts';
 import { main as todoProc } from '../impl/todo/main.ts';
 import { main as qmailClean } from '../impl/clean/main.ts';
 import { main as qmailRspawnDefer } from '../impl/rspawn-defer/main.ts';
+import { main as qmailRspawn } from '../impl/rspawn/main.ts';
+import { main as qmailRemote } from '../impl/remote/main.ts';
+import { main as qmailSmtpd } from '../impl/smtpd/main.ts';
+import { main as qmailInject } from '../impl/inject/main.ts';
+import { main as sendmail } from '../impl/sendmail/main.ts';
 
 export const qmailPrograms: Readonly<Record<string, Program>> = {
   'qmail-queue': qmailQueue,
@@ -38,4 +43,9 @@ export const qmailPrograms: Readonly<Record<string, Program>> = {
   'todo-proc': todoProc,
   'qmail-clean': qmailClean,
   'qmail-rspawn-defer': qmailRspawnDefer,
+  'qmail-rspawn': qmailRspawn,
+  'qmail-remote': qmailRemote,
+  'qmail-smtpd': qmailSmtpd,
+  'qmail-inject': qmailInject,
+  sendmail,
 };

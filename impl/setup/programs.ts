@@ -11,10 +11,10 @@ import { permanent } from './failure.ts';
 
 export const queueBundle = 'qmail-queue';
 
-/** Programs a build may not have yet, and the stand-in installed under their name until it does:
- *  qmail-start always starts bin/qmail-rspawn, and until the real remote channel exists the
- *  deferring spawner keeps remote recipients queued (they are never lost). */
-export const standIns: Readonly<Record<string, string>> = { 'qmail-rspawn': 'qmail-rspawn-defer' };
+/** Programs a build may not have yet, and the stand-in installed under their name until it does.
+ *  Empty now that the build has qmail-rspawn; qmail-rspawn-defer is still built and installed under
+ *  its own name (link bin/qmail-rspawn to it to keep remote mail queued). */
+export const standIns: Readonly<Record<string, string>> = {};
 
 /** Program names in the build directory (source maps and hidden files are not programs). */
 export async function buildPrograms(ctx: FixContext, buildBin: string): Promise<string[]> {
