@@ -22,9 +22,10 @@ const scripts = [...files(etc)];
 const code = (path: string): string => readFileSync(path, 'utf8').replace(/^#.*$/gm, '');
 
 describe('etc/ run scripts', () => {
-  it('are there: rc, and qmail-send with its log for daemontools and runit', () => {
+  it('are there: rc, qmail-send with its log for daemontools and runit, qmail-smtpd for daemontools', () => {
     expect(scripts.map((p) => relative(etc, p)).sort()).toEqual([
-      'daemontools/qmail-send/log/run', 'daemontools/qmail-send/run', 'rc', 'runit/qmail-send/log/run', 'runit/qmail-send/run',
+      'daemontools/qmail-send/log/run', 'daemontools/qmail-send/run', 'daemontools/qmail-smtpd/log/run', 'daemontools/qmail-smtpd/run',
+      'rc', 'runit/qmail-send/log/run', 'runit/qmail-send/run',
     ]);
   });
 
@@ -45,5 +46,10 @@ describe('etc/ run scripts', () => {
       expect(code(join(etc, sv, 'qmail-send/run')).trim()).toBe('exec /var/qmail/rc');
       expect(code(join(etc, sv, 'qmail-send/log/run'))).toMatch(/qmaill/);
     }
+    expect(code(join(etc, 'daemontools/qmail-smtpd/log/run'))).toMatch(/qmaill/);
+  });
+
+  it('qmail-smtpd runs under tcpserver as qmaild:nofiles', () => {
+    expect(code(join(etc, 'daemontools/qmail-smtpd/run'))).toMatch(/exec tcpserver [^\n]*-u "\$QMAILDUID" -g "\$NOFILESGID"[\s\S]*bin\/qmail-smtpd/);
   });
 });
