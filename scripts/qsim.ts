@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { runCli } from '../sim/cli.ts';
+import { hostIo } from './qsim-io.ts';
 
 function commit(): string {
   try {
@@ -20,4 +21,5 @@ process.exitCode = await runCli({
   wallMs: () => performance.now(),
   freshSeed: () => randomInt(1, 2 ** 31),
   commit: commit(),
+  io: hostIo(),
 });

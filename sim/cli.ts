@@ -3,7 +3,8 @@
 // so sim/ itself stays free of ambient IO.
 //
 //   qsim run [--scenario queue-crash] [--seed N] [--messages N] [--clients N] [--crashes N]
-//            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo]
+//            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism]
+//   qsim replay, qsim swarm, qsim merge: sim/cli-replay.ts, sim/cli-swarm.ts
 //
 // Exit: 0 every invariant held; 1 a violation (the report names it, with the replay command);
 // 2 usage.
@@ -11,6 +12,10 @@
 import { parseArgs } from './args.ts';
 import { runQueueCrash, type QueueCrashOpts, type QueueCrashResult } from './scenarios/queue-crash.ts';
 import type { CrashProfile } from './fs-api.ts';
+import type { HostIo } from './host-io.ts';
+import { replayCli } from './cli-replay.ts';
+import { mergeCli, swarmCli } from './cli-swarm.ts';
+import { sameTraceTwice } from './determinism.ts';
 
 export interface CliHost {
   argv: string[];
@@ -21,6 +26,8 @@ export interface CliHost {
   /** A fresh seed when none is given. */
   freshSeed(): number;
   commit: string;
+  /** Files, progress line, cores, worker threads (replay --trace, swarm, merge). */
+  io?: HostIo;
 }
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
@@ -29,11 +36,14 @@ const usage = `usage: qsim run [--seed N] [--messages N] [--clients N] [--crashe
 
 export async function runCli(host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = host.argv;
+  if (command === 'replay') return replayCli(host, rest);
+  if (command === 'swarm') return swarmCli(host, rest);
+  if (command === 'merge') return mergeCli(host, rest);
   if (command !== 'run') {
     host.err(usage);
     return 2;
   }
-  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string' });
+  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag' });
   if ('error' in parsed) {
     host.err(`qsim: ${parsed.error}\n${usage}`);
     return 2;
@@ -57,6 +67,7 @@ export async function runCli(host: CliHost): Promise<number> {
   const t0 = host.wallMs();
   const r = await runQueueCrash(opts);
   host.out(report(r, opts, (host.wallMs() - t0) / 1000));
+  if (a['check-determinism'] === true && !(await sameTraceTwice(host, opts, r))) return 1;
   return r.violations.length === 0 ? 0 : 1;
 }
 

@@ -8,12 +8,16 @@ export interface TraceOptions {
   keepLines?: number;
   /** Store syscall completions as lines; when false they are still hashed. */
   syscalls?: boolean;
+  /** Receives every line as it is recorded, kept or not, syscalls included (qsim replay writes the
+   *  full trace through it). */
+  sink?: (line: string) => void;
 }
 
 export class Trace {
   readonly lines: string[] = [];
   readonly syscalls: boolean;
   private readonly keepLines: number;
+  private readonly sink: ((line: string) => void) | undefined;
   // Two independent 32-bit FNV-1a style lanes make a 64-bit fingerprint without BigInt.
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
@@ -22,6 +26,7 @@ export class Trace {
   constructor(opts: TraceOptions = {}) {
     this.keepLines = opts.keepLines ?? Number.POSITIVE_INFINITY;
     this.syscalls = opts.syscalls ?? true;
+    this.sink = opts.sink;
   }
 
   /** Number of records hashed so far (kept or not). */
@@ -36,10 +41,18 @@ export class Trace {
     const line = JSON.stringify(rec, jsonSafe);
     this.mix(line);
     this.count++;
+    this.sink?.(line);
     if (!keep) return;
     this.lines.push(line);
     // Trimmed in batches so that a bounded trace costs O(1) per record on average.
     if (this.lines.length >= 2 * this.keepLines) this.lines.splice(0, this.lines.length - this.keepLines);
+  }
+
+  /** The hash of a trace written out as lines (qsim replay's file, newlines dropped): equals hash(). */
+  static hashOf(lines: Iterable<string>): string {
+    const t = new Trace({ keepLines: 0 });
+    for (const line of lines) t.mix(line);
+    return t.hash();
   }
 
   /** 16 hex digits over every record so far, in order. */

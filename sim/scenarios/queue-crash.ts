@@ -35,6 +35,24 @@ export interface QueueCrashOpts {
   queueProgram?: Program;
   /** Trace lines kept in memory (the hash covers all of them anyway). */
   keepTraceLines?: number;
+  /** Receives every trace line, syscalls included (qsim replay); does not change the hash. */
+  traceSink?: (line: string) => void;
+  /** Watches the run (time series for `qsim run --html`); reads state only, changes nothing. */
+  sampler?: QueueSampler;
+}
+
+/** What a sampler sees: called before each event (it decides itself when to record) and at crashes. */
+export interface QueueSampler {
+  tick(w: QueueCrashWorld): void;
+  crash(w: QueueCrashWorld): void;
+}
+
+/** The world of one queue-crash run, after install, before any traffic. */
+export interface QueueCrashWorld {
+  k: Kernel;
+  inst: Installation;
+  ledger: QueueLedger;
+  driver: Driver;
 }
 
 export interface QueueCrashResult {
@@ -72,7 +90,7 @@ function cleaner(inst: Installation): Program {
   };
 }
 
-class Driver {
+export class Driver {
   private next = 0;
   private inflight = 0;
   private generation = 0;
@@ -117,8 +135,9 @@ class Driver {
   }
 }
 
-export async function runQueueCrash(opts: QueueCrashOpts): Promise<QueueCrashResult> {
-  const k = new Kernel({ seed: opts.seed, profile: opts.profile, trace: { keepLines: opts.keepTraceLines ?? 1000, syscalls: false } });
+/** Builds the world: kernel, installation, submitters, ledger and driver; no traffic yet. */
+export async function setUpQueueCrash(opts: QueueCrashOpts): Promise<QueueCrashWorld> {
+  const k = new Kernel({ seed: opts.seed, profile: opts.profile, trace: { keepLines: opts.keepTraceLines ?? 1000, syscalls: false, sink: opts.traceSink } });
   const override: Record<string, Program> = opts.queueProgram === undefined ? {} : { 'qmail-queue': opts.queueProgram };
   const inst = await installQmail(k, { split: opts.split ?? 23, bigtodo: opts.bigtodo ?? false, override });
   k.programs.register('sim-submit', submitter(opts.seed, inst.home));
@@ -127,27 +146,41 @@ export async function runQueueCrash(opts: QueueCrashOpts): Promise<QueueCrashRes
   k.install(`${inst.home}/bin/sim-cleanup`, 'sim-cleanup', { uid: 0, gid: 0, mode: 0o755 });
   const uids = addSubmitters(k, 4);
   const ledger = new QueueLedger(opts.seed);
-  const driver = new Driver(k, inst, ledger, uids, opts);
+  return { k, inst, ledger, driver: new Driver(k, inst, ledger, uids, opts) };
+}
+
+export async function runQueueCrash(opts: QueueCrashOpts): Promise<QueueCrashResult> {
+  const w = await setUpQueueCrash(opts);
+  const { k, inst, ledger, driver } = w;
   const plan = k.prng('scenario');
+  const sampler = opts.sampler;
+  // The sampler watches from the `until` check, which runs before each event and changes nothing.
+  const watch = (done: () => boolean) => () => {
+    sampler?.tick(w);
+    return done();
+  };
   let crashChoices = 0;
 
   // Faulty phase: spread the crashes over the traffic, each at a random event.
   const perCrash = Math.max(1, Math.floor(opts.messages / (opts.crashes + 1)));
   for (let c = 0; c < opts.crashes; c++) {
     driver.fill();
-    await k.run({ maxEvents: 1 + plan.int(perCrash * 60) });
+    await k.run({ maxEvents: 1 + plan.int(perCrash * 60), until: watch(() => false) });
     crashChoices += k.powerLoss();
     driver.crashed();
+    sampler?.crash(w);
     const fix = await queueFix(k, inst.home, []);
     if (fix.code !== 0) throw new Error(`seed ${opts.seed}: queue-fix after crash ${c + 1} exited ${fix.code}: ${fix.stdout}`);
   }
   // Healed phase: the rest of the traffic, no faults.
   driver.fill();
-  await k.run({ until: () => driver.done });
+  await k.run({ until: watch(() => driver.done) });
+  sampler?.tick(w);
   return finish(k, inst, ledger, opts, crashChoices);
 }
 
-async function finish(k: Kernel, inst: Installation, ledger: QueueLedger, opts: QueueCrashOpts, crashChoices: number): Promise<QueueCrashResult> {
+/** The OSSIFIED sweep, then every checker over the queue and the ledger. */
+export async function finish(k: Kernel, inst: Installation, ledger: QueueLedger, opts: QueueCrashOpts, crashChoices: number): Promise<QueueCrashResult> {
   // As root: the sweep reads info/ (qmails) and removes from mess/ (qmailq), as qmail-send and
   // qmail-clean do together.
   const sweep = k.spawn(`${inst.home}/bin/sim-cleanup`, ['sim-cleanup'], { uid: 0, gid: 0 });
