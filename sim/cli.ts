@@ -3,7 +3,8 @@
 // so sim/ itself stays free of ambient IO.
 //
 //   qsim run [--scenario queue-crash] [--seed N] [--messages N] [--clients N] [--crashes N]
-//            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism]
+//            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism] [--html FILE]
+//   qsim explore: sim/cli-explore.ts
 //   qsim replay, qsim swarm, qsim merge: sim/cli-replay.ts, sim/cli-swarm.ts
 //
 // Exit: 0 every invariant held; 1 a violation (the report names it, with the replay command);
@@ -15,6 +16,9 @@ import type { CrashProfile } from './fs-api.ts';
 import type { HostIo } from './host-io.ts';
 import { replayCli } from './cli-replay.ts';
 import { mergeCli, swarmCli } from './cli-swarm.ts';
+import { exploreCli } from './cli-explore.ts';
+import { RunSampler } from './run-sampler.ts';
+import { writeRunHtml } from './cli-html.ts';
 import { sameTraceTwice } from './determinism.ts';
 
 export interface CliHost {
@@ -32,18 +36,19 @@ export interface CliHost {
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
 
-const usage = `usage: qsim run [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo]\n`;
+const usage = `usage: qsim run [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n`;
 
 export async function runCli(host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = host.argv;
   if (command === 'replay') return replayCli(host, rest);
   if (command === 'swarm') return swarmCli(host, rest);
   if (command === 'merge') return mergeCli(host, rest);
+  if (command === 'explore') return exploreCli(host, rest);
   if (command !== 'run') {
     host.err(usage);
     return 2;
   }
-  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag' });
+  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag', html: 'string' });
   if ('error' in parsed) {
     host.err(`qsim: ${parsed.error}\n${usage}`);
     return 2;
@@ -65,8 +70,10 @@ export async function runCli(host: CliHost): Promise<number> {
   };
   host.out(`qsim run: scenario queue-crash, seed ${opts.seed}, commit ${host.commit}\n`);
   const t0 = host.wallMs();
-  const r = await runQueueCrash(opts);
+  const sampler = a['html'] === undefined ? undefined : new RunSampler();
+  const r = await runQueueCrash(sampler === undefined ? opts : { ...opts, sampler });
   host.out(report(r, opts, (host.wallMs() - t0) / 1000));
+  if (sampler !== undefined && !writeRunHtml(host, a['html'] as string, r, opts, sampler, replayCommand(opts))) return 2;
   if (a['check-determinism'] === true && !(await sameTraceTwice(host, opts, r))) return 1;
   return r.violations.length === 0 ? 0 : 1;
 }
