@@ -7,8 +7,9 @@
 // Output:  fd 1, one byte per command, in order: `+` done, `!` an unlink failed (not ENOENT) or its
 //          directory could not be synced, `x` a malformed command (too short or long, unknown
 //          prefix, no digits). Before the first command and every 31st, pid/ files whose atime is
-//          OSSIFIED or more in the past are removed, and so are intd/ files as old without a mess
-//          file (ours: a posix crash can leave them).
+//          OSSIFIED or more in the past are removed; so are intd/ files as old without a mess file
+//          (ours: a posix crash can leave them), before the first command and then at most every
+//          sleepCleanupSec.
 // Exit:    0 at end of input; 100 when a reply cannot be written; 111 when the queue directory
 //          cannot be entered.
 // Environment: QMAILHOME, QUEUEDIR, CONFSPLIT, BIGTODO (impl/shared/queue-config.ts).
@@ -18,7 +19,7 @@
 
 import type { Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
-import { cleanCommandBytesMax, cleanSweepEvery } from '../../spec/send.ts';
+import { cleanCommandBytesMax, cleanSweepEvery, sleepCleanupSec } from '../../spec/send.ts';
 import { ossifiedMs } from '../../spec/limits.ts';
 import type { QueueLayout } from '../../spec/queue.ts';
 import { latin1, latin1Bytes } from '../lib/latin1.ts';
@@ -32,6 +33,8 @@ import { runGroup } from './remove.ts';
 const exitWriteError = 100;
 const exitNoQueue = 111;
 const readBytes = 65_536;
+/** Between two sweeps of intd/ (qmail-send scans mess/ for leftovers as often). */
+const intdSweepEveryMs = sleepCleanupSec * 1000;
 
 export async function main(sys: Sys): Promise<number> {
   let layout: QueueLayout;
@@ -53,12 +56,18 @@ async function serve(sys: Sys, layout: QueueLayout): Promise<number> {
   const records = new NulRecords(cleanCommandBytesMax);
   const buf = new Uint8Array(readBytes);
   let count = 0;
+  let intdSweptMs: number | null = null;
   for (;;) {
     const n = await sys.fs.read(0, buf, 0, buf.length, null);
     if (n === 0) return 0; // a command cut off by EOF is dropped, as qmail's getln does
     const lines = records.push(buf.subarray(0, n)).map(latin1);
     if (lines.length === 0) continue;
-    if (sweepDue(count, lines.length)) await sweep(sys, layout);
+    if (sweepDue(count, lines.length)) {
+      const now = sys.clock.nowMs();
+      const intd = intdSweptMs === null || now - intdSweptMs >= intdSweepEveryMs;
+      if (intd) intdSweptMs = now;
+      await sweep(sys, layout, intd);
+    }
     count += lines.length;
     const replies = await runGroup(sys, layout, lines.map(parseCleanCommand));
     try {
@@ -78,9 +87,12 @@ function sweepDue(count: number, n: number): boolean {
 
 /** qmail's pid/ sweep, and ours of intd/ID left without mess/S/ID (a crash under posix can make
  *  intd's name durable through another process's fsync of intd/ before qmail-queue's mess link is;
- *  only qmailq may look in intd/, so qmail-send's cleanup cannot find them). Both by age. */
-async function sweep(sys: Sys, layout: QueueLayout): Promise<void> {
-  for (const f of [sweepPid, removeStaleIntd]) {
+ *  only qmailq may look in intd/, so qmail-send's cleanup cannot find them). Both by age. pid/
+ *  holds only the qmail-queues running now, but intd/ holds every queued message: its sweep stats
+ *  each, so it runs before the first command and then at most every intdSweepEveryMs, as
+ *  qmail-send's own cleanup of mess/ does (sleepCleanupSec), not every 31 commands. */
+async function sweep(sys: Sys, layout: QueueLayout, intd: boolean): Promise<void> {
+  for (const f of intd ? [sweepPid, removeStaleIntd] : [sweepPid]) {
     try {
       await f(sys, layout, sys.clock.nowMs(), ossifiedMs);
     } catch (e) {

@@ -1,5 +1,5 @@
-// One group of qmail-clean commands, committed together: every unlink in command order, then one
-// fsync per directory touched, then the replies. A reply '+' is sent only once both names the
+// One group of qmail-clean commands, committed together: every unlink (each command's in order, the
+// commands at once), then one fsync per directory touched, then the replies. A reply '+' is sent only once both names the
 // command removes are durably gone (spec/send.md 4): otherwise a power loss could bring back a
 // todo/ID whose deliveries have already happened, and the rebuild would deliver them again.
 
@@ -32,35 +32,31 @@ async function unlinkOk(sys: Sys, path: string): Promise<boolean> {
 }
 
 export async function runGroup(sys: Sys, layout: QueueLayout, cmds: CleanCommand[]): Promise<CleanReply[]> {
-  const replies: CleanReply[] = [];
-  const dirsOf: string[][] = [];
-  const touched = new Set<string>();
-  for (const cmd of cmds) {
-    dirsOf.push([]);
-    if (cmd.kind === 'bad') {
-      replies.push(cleanReply.bad);
-      continue;
-    }
-    let ok = true;
-    for (const path of namesOf(cmd, layout)) {
-      if (!(await unlinkOk(sys, path))) {
-        ok = false;
-        break;
-      }
-      // Synced even after ENOENT: an unlink by an earlier, unsynced attempt may still be pending.
-      touched.add(dirOf(path));
-      dirsOf[dirsOf.length - 1]?.push(dirOf(path));
-    }
-    replies.push(ok ? cleanReply.ok : cleanReply.failed);
-  }
+  // The commands' unlinks run at once (each command's own two in order, intd first); nothing is
+  // answered before every directory touched is synced, so their order across commands is free.
+  const done = await Promise.all(cmds.map((cmd) => (cmd.kind === 'bad' ? null : removeNames(sys, namesOf(cmd, layout)))));
+  const replies: CleanReply[] = done.map((d) => (d === null ? cleanReply.bad : d.ok ? cleanReply.ok : cleanReply.failed));
+  const dirsOf: string[][] = done.map((d) => d?.dirs ?? []);
+  const touched = new Set<string>(dirsOf.flat());
   const failedDirs = new Set<string>();
-  for (const dir of [...touched].sort()) {
+  await Promise.all([...touched].sort().map(async (dir) => {
     try {
       await sys.fs.syncDir(dir);
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
       failedDirs.add(dir);
     }
-  }
+  }));
   return replies.map((r, i) => (r === cleanReply.ok && (dirsOf[i] ?? []).some((d) => failedDirs.has(d)) ? cleanReply.failed : r));
+}
+
+/** A command's names, in order, until one fails; the directories to sync. */
+async function removeNames(sys: Sys, paths: string[]): Promise<{ ok: boolean; dirs: string[] }> {
+  const dirs: string[] = [];
+  for (const path of paths) {
+    if (!(await unlinkOk(sys, path))) return { ok: false, dirs };
+    // Synced even after ENOENT: an unlink by an earlier, unsynced attempt may still be pending.
+    dirs.push(dirOf(path));
+  }
+  return { ok: true, dirs };
 }

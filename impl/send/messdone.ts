@@ -17,7 +17,7 @@ import { nowSec } from './pq.ts';
 import type { Send } from './types.ts';
 
 /** Concurrent messdones at most (each may be running a qmail-queue for its bounce). */
-export const messdoneMax = 16;
+export const messdoneMax = 128;
 
 export async function messdone(s: Send, id: number): Promise<void> {
   const outcome = await eliminate(s, id);

@@ -28,12 +28,16 @@ export function passMayOpen(s: Send, c: Channel): boolean {
   return !s.exitAsap && ch.alive && ch.concurrency > 0 && ch.pass === null && jobAvail(s);
 }
 
-/** Runs the channel's pass as far as it can go now. */
+/** Runs the channel's passes as far as they can go now: one pass at a time, as qmail, but when a
+ *  pass ends with slots still free the next due one opens at once rather than a loop turn later
+ *  (most messages have one recipient: a pass per delivery). */
 export async function passDo(s: Send, c: Channel): Promise<void> {
-  if (s.exitAsap) return;
   const ch = s.chans[c];
-  if (ch.pass === null && !(await passOpen(s, c))) return;
-  while (ch.pass !== null && delAvail(ch) && !s.exitAsap) await passStep(s, c);
+  while (!s.exitAsap) {
+    if (ch.pass === null && !(await passOpen(s, c))) return;
+    while (ch.pass !== null && delAvail(ch) && !s.exitAsap) await passStep(s, c);
+    if (ch.pass !== null || !delAvail(ch)) return;
+  }
 }
 
 async function passOpen(s: Send, c: Channel): Promise<boolean> {

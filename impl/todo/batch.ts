@@ -2,7 +2,7 @@
 //   0. fsync the todo directories of the group: a todo/ID that qmail-queue has linked but not yet
 //      synced is made durable before anything is built from it (else a crash could take todo/ID
 //      back and leave info and local without it: an S5 that nobody ever accepted, possibly empty);
-//   1. preprocess each (its info/local/remote written and fsynced; preprocess.ts);
+//   1. preprocess each, all at once (its info/local/remote written and fsynced; preprocess.ts);
 //   2. fsync each directory the group touched, once;              files and names durable: S4 still
 //   3. `todo/[S/]ID` to qmail-clean for each, pipelined; qmail-clean
 //      answers + only once intd and todo are durably gone;          S5: preprocessed
@@ -14,6 +14,7 @@
 import { cleanReply } from '../../spec/send.ts';
 import { messagePath } from '../../spec/queue.ts';
 import { SysError } from '../sys/errors.ts';
+import type { LogEvent } from '../../spec/log.ts';
 import type { CleanClient } from '../shared/clean-client.ts';
 import { preprocess, type Prepared, type TodoCtx } from './preprocess.ts';
 
@@ -31,10 +32,18 @@ export interface BatchOut {
 export async function runBatch(ctx: TodoCtx, clean: CleanClient, ids: number[], out: BatchOut): Promise<void> {
   const todoDirs = new Set(ids.map((id) => parentOf(`${ctx.layout.dir}/${messagePath('todo', id, ctx.layout)}`)));
   const unsynced = await syncEach(ctx, todoDirs);
+  // Step 1 for every entry at once: each entry's files are its own, so their writes and fsyncs
+  // overlap (the file system commits them together). Each entry's log lines are kept together and
+  // written in the order of the scan, whatever order the entries finish in.
+  const ready1 = ids.filter((id) => !unsynced.has(parentOf(`${ctx.layout.dir}/${messagePath('todo', id, ctx.layout)}`)));
+  const results = await Promise.all(ready1.map(async (id) => {
+    const lines: LogEvent[] = [];
+    const p = await preprocess({ ...ctx, log: (e) => lines.push(e) }, id);
+    return { p, lines };
+  }));
   const prepared: Prepared[] = [];
-  for (const id of ids) {
-    if (unsynced.has(parentOf(`${ctx.layout.dir}/${messagePath('todo', id, ctx.layout)}`))) continue;
-    const p = await preprocess(ctx, id);
+  for (const { p, lines } of results) {
+    for (const e of lines) ctx.log(e);
     if (p !== null) prepared.push(p);
   }
   const failed = await syncDirs(ctx, prepared);
@@ -56,18 +65,24 @@ function syncDirs(ctx: TodoCtx, prepared: Prepared[]): Promise<Set<string>> {
   return syncEach(ctx, dirs);
 }
 
-/** fsync each directory once, in a fixed order; the ones that failed (their messages wait for the
- *  next scan). */
+/** fsync each directory once, all at once (nothing waits on their order); the ones that failed
+ *  (their messages wait for the next scan), their warnings logged in a fixed order. */
 async function syncEach(ctx: TodoCtx, dirs: Set<string>): Promise<Set<string>> {
-  const failed = new Set<string>();
-  for (const dir of [...dirs].sort()) {
+  const sorted = [...dirs].sort();
+  const ok = await Promise.all(sorted.map(async (dir) => {
     try {
       await ctx.sys.fs.syncDir(dir);
+      return true;
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
-      failed.add(dir);
-      ctx.log({ kind: 'warning', warning: 'fsync', file: dir.slice(ctx.layout.dir.length + 1) });
+      return false;
     }
-  }
+  }));
+  const failed = new Set<string>();
+  sorted.forEach((dir, i) => {
+    if (ok[i] === true) return;
+    failed.add(dir);
+    ctx.log({ kind: 'warning', warning: 'fsync', file: dir.slice(ctx.layout.dir.length + 1) });
+  });
   return failed;
 }
