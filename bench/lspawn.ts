@@ -74,7 +74,7 @@ interface Run {
 
 /** Drives one qmail-lspawn like qmail-send: n deliveries, `inflight` at once, users round robin. */
 async function drive(inst: Install, users: number, n: number, inflight: number, extraEnv: Record<string, string>): Promise<Run> {
-  const child = spawn(join(inst.home, 'bin/qmail-lspawn'), ['./Maildir/'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...env, QMAILHOME: inst.home, ...extraEnv } });
+  const child = spawn(join(inst.home, 'bin/qmail-lspawn'), ['./Maildir/'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...env, QMAILHOME: inst.home, LOGLEVEL: 'warn', ...extraEnv } });
   const out = child.stdout as Readable;
   const cmd = child.stdin as Writable;
   let started = 0;
