@@ -92,3 +92,14 @@ export async function readControlLine(sys: Sys, path: string): Promise<string | 
   const first = decoder.decode(bytes).split('\n')[0] ?? '';
   return first.replace(/[ \t\r]+$/, '');
 }
+
+/** Unlinks path; true when a name was removed, false when there was none (ENOENT). */
+export async function unlinkIfThere(sys: Sys, path: string): Promise<boolean> {
+  try {
+    await sys.fs.unlink(path);
+    return true;
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return false;
+    throw e;
+  }
+}

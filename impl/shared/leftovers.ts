@@ -15,6 +15,7 @@
 // the qmails side, removeMessage and sweepPid on the qmailq side (qmail-clean).
 
 import type { Sys } from '../sys/types.ts';
+import { unlinkIfThere } from './fdio.ts';
 import { isSysError, SysError } from '../sys/errors.ts';
 import { messagePath, splitOf, type QueueLayout } from '../../spec/queue.ts';
 
@@ -100,7 +101,7 @@ export async function sweepPid(sys: Sys, layout: QueueLayout, nowMs: number, oss
   for (const name of await entries(sys, `${layout.dir}/pid`)) {
     const st = await statOrNull(sys, `${layout.dir}/pid/${name}`);
     if (st === null || st.kind !== 'file' || nowMs - st.atimeMs < ossifiedMs) continue;
-    if (!(await unlinkOk(sys, `${layout.dir}/pid/${name}`))) continue;
+    if (!(await unlinkIfThere(sys, `${layout.dir}/pid/${name}`))) continue;
     sys.log.event('info', 'queue.ossified_cleanup', { what: 'pid', name });
     gone.push(name);
   }
@@ -112,18 +113,9 @@ export async function sweepPid(sys: Sys, layout: QueueLayout, nowMs: number, oss
 /** Unlinks dir/rel and fsyncs its directory; a name already gone is fine (ENOENT). */
 async function unlinkSynced(sys: Sys, dir: string, rel: string): Promise<void> {
   const path = `${dir}/${rel}`;
-  if (await unlinkOk(sys, path)) await sys.fs.syncDir(path.slice(0, path.lastIndexOf('/')));
+  if (await unlinkIfThere(sys, path)) await sys.fs.syncDir(path.slice(0, path.lastIndexOf('/')));
 }
 
-async function unlinkOk(sys: Sys, path: string): Promise<boolean> {
-  try {
-    await sys.fs.unlink(path);
-    return true;
-  } catch (e) {
-    if (isSysError(e, 'ENOENT')) return false;
-    throw e;
-  }
-}
 
 async function statOrNull(sys: Sys, path: string) {
   try {

@@ -12,14 +12,14 @@
 
 import type { Fd, Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
-import { isSysError, SysError } from '../sys/errors.ts';
+import { SysError } from '../sys/errors.ts';
 import type { LogEvent, WarningName } from '../../spec/log.ts';
 import { messageFileModes, messagePath, type QueueLayout } from '../../spec/queue.ts';
 import { concat, record } from '../lib/envelope.ts';
 import { latin1, latin1Bytes } from '../lib/latin1.ts';
 import { logsafe } from '../lib/logsafe.ts';
 import { rewrite, type RewriteControls } from '../lib/rewrite.ts';
-import { readAll, writeAll } from '../shared/fdio.ts';
+import { readAll, unlinkIfThere, writeAll } from '../shared/fdio.ts';
 
 /** A todo file larger than this is not read (qmail-queue writes at most a few bytes per recipient
  *  over 1003-byte addresses; this bounds a hostile or corrupt one). */
@@ -155,16 +155,6 @@ function leadingDecimal(b: Uint8Array): number {
   return Number.isSafeInteger(n) ? n : 0;
 }
 
-/** Unlinks path; true when a name was removed, false when there was none. */
-async function unlinkIfThere(sys: Sys, path: string): Promise<boolean> {
-  try {
-    await sys.fs.unlink(path);
-    return true;
-  } catch (e) {
-    if (isSysError(e, 'ENOENT')) return false;
-    throw e;
-  }
-}
 
 function parent(path: string): string {
   return path.slice(0, path.lastIndexOf('/'));
