@@ -11,6 +11,9 @@ export interface TraceOptions {
   /** Receives every line as it is recorded, kept or not, syscalls included (qsim replay writes the
    *  full trace through it). */
   sink?: (line: string) => void;
+  /** Called with every record as fields, kept or not, before it is formatted (a scenario watching
+   *  spawns from outside the world). It only looks: it must not act on the world. */
+  observe?: (pid: number, event: string, fields: Readonly<Record<string, unknown>> | undefined) => void;
 }
 
 export class Trace {
@@ -18,6 +21,7 @@ export class Trace {
   readonly syscalls: boolean;
   private readonly keepLines: number;
   private readonly sink: ((line: string) => void) | undefined;
+  private readonly observe: TraceOptions['observe'];
   // Two independent 32-bit FNV-1a style lanes make a 64-bit fingerprint without BigInt.
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
@@ -27,6 +31,7 @@ export class Trace {
     this.keepLines = opts.keepLines ?? Number.POSITIVE_INFINITY;
     this.syscalls = opts.syscalls ?? true;
     this.sink = opts.sink;
+    this.observe = opts.observe;
   }
 
   /** Number of records hashed so far (kept or not). */
@@ -35,6 +40,7 @@ export class Trace {
   }
 
   record(tUs: number, pid: number, event: string, fields?: Record<string, unknown>, keep = true): void {
+    this.observe?.(pid, event, fields);
     const rec: Record<string, unknown> = { t: tUs / 1000, pid, event };
     // A field may not overwrite the record's own keys: `t` from a program becomes `_t`.
     if (fields !== undefined) for (const [key, v] of Object.entries(fields)) rec[Object.hasOwn(rec, key) ? `_${key}` : key] = v;

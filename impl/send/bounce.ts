@@ -118,7 +118,11 @@ async function bounceGone(s: Send, id: number): Promise<boolean> {
 }
 
 /** The bounce message through qmail-queue; logs "bounce msg"; false when it was not queued. */
-async function queueBounce(s: Send, id: number, sender: string): Promise<boolean> {
+function queueBounce(s: Send, id: number, sender: string): Promise<boolean> {
+  return s.bounceQueueing.with(() => runQueueBounce(s, id, sender));
+}
+
+async function runQueueBounce(s: Send, id: number, sender: string): Promise<boolean> {
   const single = sender !== '';
   const recipient = single ? sender : s.cfg.doublebounceto;
   const heads = bounceHeads({ bouncefrom: s.cfg.bouncefrom, bouncehost: s.cfg.bouncehost, recipient, sender, nowMs: s.sys.clock.nowMs() });

@@ -18,6 +18,9 @@
 //          a bounce is queued (qmail-queue exit 0) before bounce/ID is unlinked, and that unlink is
 //          synced before info goes. The D mark itself is not fsynced: qmail's 6.3 window.
 
+import { withDirGroupCommit } from '../shared/dir-sync.ts';
+import { Semaphore } from '../lib/semaphore.ts';
+import { bounceQueueMax } from './messdone.ts';
 import type { Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
@@ -50,7 +53,10 @@ class CannotStart extends Error {
   }
 }
 
-export async function main(sys: Sys): Promise<number> {
+export async function main(sysIn: Sys): Promise<number> {
+  // Many job closes and messdones sync the same local/S, remote/S and info/S at once: callers that
+  // arrive during one directory fsync share the next (impl/shared/dir-sync.ts; durability as before).
+  const sys = withDirGroupCommit(sysIn);
   const log = new ActivityLog(sys);
   try {
     const s = await start(sys, log);
@@ -167,7 +173,7 @@ function assemble(sys: Sys, home: string, layout: QueueLayout, cfg: SendConfig, 
     todo: newTodoLink({ sys }, () => todoGone(s)),
     tasks: new Set(), messdoneRunning: 0,
     cleanupTime: nowSec(sys), cleanupRunning: false,
-    bounceUnsynced: new Set(), bounceChains: new Map(),
+    bounceUnsynced: new Set(), bounceChains: new Map(), bounceQueueing: new Semaphore(bounceQueueMax),
   };
   return s;
 }

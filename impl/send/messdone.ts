@@ -16,8 +16,11 @@ import { abs, parentOf, rel, statOrNull, type QueueDir } from './files.ts';
 import { nowSec } from './pq.ts';
 import type { Send } from './types.ts';
 
-/** Concurrent messdones at most (each may be running a qmail-queue for its bounce). */
+/** Concurrent messdones at most: each holds at most one fd at a time, and their info/ fsyncs and
+ *  foop commands overlap, so that qmail-clean commits many eliminations as one group. */
 export const messdoneMax = 128;
+/** Of those, at most this many run a qmail-queue for a bounce at once (a process each). */
+export const bounceQueueMax = 16;
 
 export async function messdone(s: Send, id: number): Promise<void> {
   const outcome = await eliminate(s, id);

@@ -2,6 +2,7 @@
 // priority queues. One Send per process, owned by the event loop (loop.ts); background tasks
 // change it only through the functions of this folder.
 
+import type { Semaphore } from '../lib/semaphore.ts';
 import type { Fd, Sys } from '../sys/types.ts';
 import type { Channel } from '../../spec/send.ts';
 import type { QueueLayout } from '../../spec/queue.ts';
@@ -98,6 +99,8 @@ export interface Send {
   bounceUnsynced: Set<number>;
   /** Appends to one bounce/ID run one after another. */
   bounceChains: Map<number, Promise<void>>;
+  /** Bounds the qmail-queue runs of bounces (messdone.ts bounceQueueMax). */
+  bounceQueueing: Semaphore;
 }
 
 export interface TodoLink {

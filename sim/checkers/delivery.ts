@@ -2,7 +2,9 @@
 // ../shared/spec/queue.md 6.4 (at-least-once) and our own (duplicates only in the 6.3 window):
 //
 //   1. every recipient of every message whose qmail-queue exited 0 was delivered (K) at least once,
-//      or named in a bounce about that message that was itself delivered;
+//      or named in a bounce about that message that was itself delivered, or is still held in the
+//      queue (H: a remote recipient that the end-to-end suites leave deferred, or named in a bounce
+//      so held);
 //   2. a queued copy is delivered to a recipient more often than the envelope names it only across
 //      runs (a later epoch: qmail-send or the power died between the K and its durable mark);
 //   3. two distinct bounce copies for one failure only when a run ended in between;
@@ -14,7 +16,8 @@
 // Duplicates are counted and reported: they are the 6.3 window's price, allowed but visible.
 //
 // Input is a list of delivery attempts as a spawner saw them (sim/fake-spawner.ts's records); the
-// end-to-end suites can produce the same shape from mailboxes.
+// end-to-end suites produce the same shape from mailboxes, the activity log and the queue
+// (sim/checkers/mailboxes.ts), with each copy's identity already known.
 
 import { latin1 } from '../../impl/lib/latin1.ts';
 import { identify, type Identity } from './mail-identity.ts';
@@ -22,11 +25,13 @@ import type { Ends } from './send-state.ts';
 
 export interface Attempt {
   recipient: string;
-  /** K, Z or D + text. */
+  /** K, Z or D + text; H: still queued for this recipient at the end (not an attempt of its own). */
   report: string;
   message: Uint8Array | null;
   /** The run (boot generation) of the spawner that made the attempt. */
   epoch: number;
+  /** Which copy it was, when the caller knows (else identify(message)). */
+  identity?: Identity;
 }
 
 export interface AcceptedMail {
@@ -55,6 +60,8 @@ export interface LedgerCounts {
   bounced: number;
   duplicateDeliveries: number;
   duplicateBounces: number;
+  /** Recipients neither delivered nor bounced but still queued (H). */
+  held: number;
 }
 
 export interface LedgerResult {
@@ -72,32 +79,36 @@ const key = (...parts: (string | number)[]): string => parts.join('\0');
 
 export function checkDeliveries(input: LedgerInput): LedgerResult {
   const violations: string[] = [];
-  const counts: LedgerCounts = { messages: input.accepted.length, recipients: 0, delivered: 0, bounced: 0, duplicateDeliveries: 0, duplicateBounces: 0 };
-  const seen: Seen[] = input.attempts.map((a) => ({ id: identify(a.message === null ? '' : latin1(a.message)), attempt: a }));
+  const counts: LedgerCounts = { messages: input.accepted.length, recipients: 0, delivered: 0, bounced: 0, duplicateDeliveries: 0, duplicateBounces: 0, held: 0 };
+  const seen: Seen[] = input.attempts.map((a) => ({ id: a.identity ?? identify(a.message === null ? '' : latin1(a.message)), attempt: a }));
   const known = new Set([...input.accepted, ...input.uncertain].map((m) => m.index));
   let checks = 0;
 
   const delivered = new Map<string, number>(); // (index, address) -> K count
   const refused = new Set<string>(); // (index, address) with a D or Z
-  const bouncedBy = new Map<string, Set<string>>(); // (index, address) -> bounce copies delivered
+  const bouncedBy = new Map<string, Set<string>>(); // (index, address) -> bounce copies delivered or held
+  const held = new Set<string>(); // (index, address) still queued
   const perCopy = new Map<string, { allowed: number; epochs: Map<number, number> }>(); // (copy, address) -> K per epoch
   const times = new Map<string, number>(); // (index, address) -> how often the envelope names it
   for (const m of [...input.accepted, ...input.uncertain]) for (const r of m.recipients) times.set(key(m.index, input.address(r)), (times.get(key(m.index, input.address(r))) ?? 0) + 1);
   for (const { id, attempt } of seen) {
     checks++;
     const letter = attempt.report[0];
-    const innerOriginal = id.kind === 'bounce' && id.inner.kind === 'original' ? id.inner.index : null;
     if (id.kind === 'unknown') violations.push(`delivery to ${attempt.recipient}: a message nobody submitted`);
     if (id.kind === 'original' && !known.has(id.index)) violations.push(`message ${id.index}: delivered but never accepted`);
-    if (id.kind === 'original' && letter !== 'K') refused.add(key(id.index, attempt.recipient));
-    if (letter !== 'K') continue;
-    if (id.kind === 'original') delivered.set(key(id.index, attempt.recipient), (delivered.get(key(id.index, attempt.recipient)) ?? 0) + 1);
-    if (innerOriginal !== null && id.kind === 'bounce') {
-      for (const name of id.failed) {
-        const k = key(innerOriginal, name);
-        bouncedBy.set(k, (bouncedBy.get(k) ?? new Set()).add(id.copy));
+    if (id.kind === 'original' && letter === 'H') held.add(key(id.index, attempt.recipient));
+    if (id.kind === 'original' && letter !== 'K' && letter !== 'H') refused.add(key(id.index, attempt.recipient));
+    if (letter !== 'K' && letter !== 'H') continue;
+    if (id.kind === 'original' && letter === 'K') delivered.set(key(id.index, attempt.recipient), (delivered.get(key(id.index, attempt.recipient)) ?? 0) + 1);
+    // A bounce names failures of the copy it wraps; a double bounce wraps a bounce that failed
+    // itself, which still tells of the original's failures (qmail's bounce of a bounce).
+    for (const b of bouncesOfOriginals(id)) {
+      for (const name of b.failed) {
+        const k = key(b.index, name);
+        bouncedBy.set(k, (bouncedBy.get(k) ?? new Set()).add(b.copy));
       }
     }
+    if (letter === 'H') continue;
     const ck = key(id.copy, attempt.recipient);
     const allowed = id.kind === 'original' ? (times.get(key(id.index, attempt.recipient)) ?? 1) : 1;
     const entry = perCopy.get(ck) ?? { allowed, epochs: new Map<number, number>() };
@@ -113,9 +124,11 @@ export function checkDeliveries(input: LedgerInput): LedgerResult {
       counts.recipients++;
       const k = delivered.get(key(m.index, address)) ?? 0;
       const bounces = bouncedBy.get(key(m.index, input.bounceName(address)))?.size ?? 0;
+      const isHeld = held.has(key(m.index, address));
       if (k > 0) counts.delivered++;
       if (bounces > 0) counts.bounced++;
-      if (k === 0 && bounces === 0) violations.push(`message ${m.index}: recipient ${address} neither delivered nor bounced`);
+      if (k === 0 && bounces === 0 && isHeld) counts.held++;
+      if (k === 0 && bounces === 0 && !isHeld) violations.push(`message ${m.index}: recipient ${address} neither delivered nor bounced`);
       counts.duplicateDeliveries += Math.max(0, k - wanted);
       counts.duplicateBounces += Math.max(0, bounces - 1);
     }
@@ -134,6 +147,13 @@ export function checkDeliveries(input: LedgerInput): LedgerResult {
     }
   }
   return { violations, checks, counts };
+}
+
+/** Each bounce in a copy's nesting that wraps an original directly: its failures and its copy. */
+function bouncesOfOriginals(id: Identity): { index: number; failed: string[]; copy: string }[] {
+  if (id.kind !== 'bounce') return [];
+  if (id.inner.kind === 'original') return [{ index: id.inner.index, failed: id.failed, copy: id.copy }];
+  return bouncesOfOriginals(id.inner);
 }
 
 const qpOf = (copy: string): number | null => {

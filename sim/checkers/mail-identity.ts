@@ -1,6 +1,7 @@
 // Which message a delivered copy is, from its bytes alone: an original (its body starts with
-// `X-Sim-Index: N`), or a bounce (single or double) naming the recipients that failed, wrapped
-// around the message it bounces (itself an original or a bounce). The copy key (its Received line)
+// `X-Sim-Index: N`), a forward (qmail-local's Delivered-To line, then the copy it forwarded), or a
+// bounce (single or double) naming the recipients that failed, wrapped around the message it
+// bounces (itself any of these). The copy key (its Received line)
 // tells two queued copies apart: every qmail-queue run writes its own.
 
 import {
@@ -9,6 +10,8 @@ import {
 
 export type Identity =
   | { kind: 'original'; index: number; copy: string }
+  /** A copy qmail-local forwarded: its Delivered-To line names the forwarding recipient. */
+  | { kind: 'forward'; by: string; inner: Identity; copy: string }
   | { kind: 'bounce'; double: boolean; failed: string[]; inner: Identity; copy: string }
   | { kind: 'unknown'; copy: string };
 
@@ -21,15 +24,18 @@ export function identify(mess: string): Identity {
   const body = nl < 0 ? '' : mess.slice(nl + 1);
   const m = /^X-Sim-Index: ([0-9]+)\n/.exec(body);
   if (m !== null) return { kind: 'original', index: Number(m[1]), copy };
+  const fwd = /^Delivered-To: ([^\n]*)\n(?=Received: )/.exec(body);
+  if (fwd !== null) return { kind: 'forward', by: fwd[1] ?? '', inner: identify(body.slice(fwd[0].length)), copy };
   const hi = body.indexOf(hiLine);
   if (hi < 0) return { kind: 'unknown', copy };
+  // The intro follows the Hi line at once (a double bounce quotes a single one further down).
+  const introAt = body.indexOf('\n', hi + 1) + 1;
   for (const [intro, separator, double] of [
     [bounceSingleIntro, bounceSingleSeparator, false],
     [bounceDoubleIntro, bounceDoubleSeparator, true],
   ] as const) {
-    const i = body.indexOf(intro, hi);
-    if (i < 0) continue;
-    const blocksAt = i + intro.length;
+    if (introAt === 0 || !body.startsWith(intro, introAt)) continue;
+    const blocksAt = introAt + intro.length;
     const sep = body.indexOf(separator, blocksAt);
     if (sep < 0) continue;
     const rest = body.slice(sep + separator.length);
@@ -55,6 +61,6 @@ export function failedRecipients(blocks: string): string[] {
 /** The original message a bounce (of a bounce ...) is about, or null. */
 export function innermost(id: Identity): number | null {
   if (id.kind === 'original') return id.index;
-  if (id.kind === 'bounce') return innermost(id.inner);
+  if (id.kind === 'bounce' || id.kind === 'forward') return innermost(id.inner);
   return null;
 }

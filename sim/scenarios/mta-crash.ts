@@ -1,0 +1,457 @@
+// Scenario "mta-crash": the whole MTA with the real local channel (mta-world.ts) receives generated
+// traffic through the real qmail-queue while faults strike at random points:
+//   power         a power loss under the run's crash profile; queue-fix, then boot again;
+//   kill-send, kill-todo, kill-lspawn, kill-clean
+//                 SIGKILL to that daemon: qmail-start stops the rest and must exit 111; the world
+//                 starts it again as supervise does (a second later; if an old delivery worker is
+//                 still finishing, once it is gone, so that the mbox snapshots below stay exact);
+//   kill-worker   SIGKILL to a delivery worker (qmail-lspawn reports its deliveries crashed).
+// Then a healed phase (four days: every retry, every OSSIFIED cleanup), a clean restart, and the
+// checks:
+//   - every recipient of every message whose qmail-queue exited 0 is delivered at least once (the
+//     mailbox holds Return-Path + Delivered-To + the queued copy, byte for byte), bounced (the
+//     bounce, in qmail's exact text, is in the sender's mailbox or postmaster's), or, if remote,
+//     still queued with its deferrals logged (delivery.ts, mailboxes.ts);
+//   - duplicates only across a fault (the 6.3 window), counted; none after a message's end msg;
+//   - the queue holds nothing but those remote messages (no local file, no todo, intd, bounce,
+//     pid leftover); every log line parses (spec/log.ts); qmail-start exited 111 after each kill;
+//   - no delivery ran as root, every delivered file is its user's, no program crashed;
+//   - the same seed gives the same trace (the test runs it twice).
+
+import type { CrashProfile } from '../fs-api.ts';
+import type { Prng } from '../prng.ts';
+import type { QmailBoot } from '../boot.ts';
+import { queueFix } from '../install.ts';
+import { mtaWorld, mtaMe, remoteDomain, type MtaWorld } from './mta-world.ts';
+import type { LocalUser } from './lspawn-world.ts';
+import type { Mail } from './send-world.ts';
+import { checkDeliveries, type Attempt, type LedgerCounts } from '../checkers/delivery.ts';
+import { checkLog, copyEnds, queueLeftovers } from '../checkers/send-state.ts';
+import {
+  attemptsOf, checkCopy, mboxDeliveries, MboxTracker, parseMaildirFile, pendingBounce, type CopyRules, type Delivered,
+} from '../checkers/mailboxes.ts';
+import type { Identity } from '../checkers/mail-identity.ts';
+import { latin1 } from '../../impl/lib/latin1.ts';
+import { ConstMap } from '../../impl/lib/constmap.ts';
+import { rewrite, stripVdomPrepend, type RewriteControls } from '../../impl/lib/rewrite.ts';
+import { parseLogLine } from '../../spec/log.ts';
+import { localText } from '../../spec/local.ts';
+import { messagePath } from '../../spec/queue.ts';
+import type { Program } from '../../impl/sys/types.ts';
+
+export type MtaFault = 'power' | 'kill-send' | 'kill-todo' | 'kill-lspawn' | 'kill-clean' | 'kill-worker';
+export const mtaFaults: readonly MtaFault[] = ['power', 'kill-send', 'kill-todo', 'kill-lspawn', 'kill-clean', 'kill-worker'];
+
+export interface MtaCrashOpts {
+  seed: number;
+  messages: number;
+  faults: number;
+  profile: CrashProfile;
+  split?: number;
+  /** Which faults to draw from (default all). */
+  kinds?: MtaFault[];
+  /** Replacement programs (a deliberately broken daemon, in tests). */
+  override?: Record<string, Program>;
+}
+
+export interface MtaCrashResult {
+  seed: number;
+  counts: LedgerCounts;
+  faults: Record<MtaFault, number>;
+  accepted: number;
+  uncertain: number;
+  /** Copies found: maildir files, mbox entries, program runs; messages held in the queue. */
+  found: { maildir: number; mbox: number; program: number; queued: number };
+  /** Restarts that waited for an old delivery worker beyond supervise's second. */
+  restartsDelayed: number;
+  checks: number;
+  violations: string[];
+  simMs: number;
+  events: number;
+  traceHash: string;
+}
+
+const hourMs = 3_600_000;
+const superviseDelayMs = 1000;
+const exitWaitMs = 2 * hourMs;
+const workerWaitMs = 10 * 60_000;
+const healedMs = 4 * 24 * hourMs;
+
+interface Run {
+  boot: QmailBoot;
+  /** Ended by a power loss (its last log line may be cut). */
+  crashed: boolean;
+  lastEpoch: number;
+}
+
+interface State {
+  w: MtaWorld;
+  rng: Prng;
+  runs: Run[];
+  faults: Record<MtaFault, number>;
+  mboxes: MboxTracker;
+  notes: string[];
+  restartsDelayed: number;
+}
+
+const unknownLocals = ['nosuch1', 'nosuch2', 'nosuch3', 'ghost'];
+
+function randomMail(rng: Prng, w: MtaWorld): Mail {
+  const { maildir, mbox, program, forward } = w.users;
+  const local = (u: LocalUser): string => `${u.name}@${mtaMe}`;
+  const sender = rng.pick([
+    ...maildir.map(local), ...mbox.map(local), local(program[0] as LocalUser),
+    `sender@${remoteDomain}`, `list@${remoteDomain}`, '', `ghost@${mtaMe}`,
+  ]);
+  const n = 1 + rng.int(rng.chance(0.1) ? 6 : 3);
+  const recipients = Array.from({ length: n }, () => {
+    const roll = rng.float();
+    if (roll < 0.45) return local(rng.pick(maildir));
+    if (roll < 0.55) return local(rng.pick(mbox));
+    if (roll < 0.62) return local(rng.pick(program));
+    if (roll < 0.7) return local(rng.pick(forward));
+    if (roll < 0.8) return `${rng.pick(unknownLocals.slice(0, 3))}@${mtaMe}`;
+    return `r${rng.int(5)}@${remoteDomain}`;
+  });
+  return { sender, recipients, text: randomText(rng) };
+}
+
+/** Header and body after X-Sim-Index: some lines an mbox must quote, some longer bodies. */
+function randomText(rng: Prng): string {
+  const lines = [`Subject: generated ${rng.int(1_000_000)}`, ''];
+  const count = rng.chance(0.1) ? 50 + rng.int(200) : 1 + rng.int(8);
+  for (let i = 0; i < count; i++) {
+    const roll = rng.float();
+    lines.push(roll < 0.05 ? 'From the desk of the simulator' : roll < 0.08 ? '>From an earlier quote' : `line ${i} ${'x'.repeat(rng.int(70))}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function runFor(st: State, ms: number): Promise<void> {
+  await st.w.k.run({ untilMs: st.w.k.nowMs + ms });
+}
+
+function boot(st: State): QmailBoot {
+  const b = st.w.boot();
+  st.runs.push({ boot: b, crashed: false, lastEpoch: st.w.epoch });
+  return b;
+}
+
+function current(st: State): Run {
+  return st.runs[st.runs.length - 1] as Run;
+}
+
+/** A new epoch: the mboxes are snapshotted first, so what they hold now belongs to the old one. */
+function nextEpoch(st: State): void {
+  snapshotMboxes(st);
+  current(st).lastEpoch = st.w.epoch;
+  st.w.epoch++;
+}
+
+function snapshotMboxes(st: State): void {
+  for (const u of st.w.users.mbox) {
+    const path = `${u.home}/Mailbox`;
+    const bytes = st.w.k.fs.peekFile(path);
+    st.mboxes.snapshot(path, bytes === null ? null : latin1(bytes), st.w.epoch);
+  }
+}
+
+/** Waits until qmail-start has exited (supervise restarts only then) and no old delivery worker
+ *  is left, at least supervise's second. */
+async function waitDown(st: State, b: QmailBoot, why: string): Promise<void> {
+  const { k } = st.w;
+  await k.run({ until: () => b.status() !== null, untilMs: k.nowMs + exitWaitMs });
+  if (b.status() === null) {
+    const procs = [...k.procs.values()].map((p) => `${p.pid}:${p.argv.join(' ')}`).join(', ');
+    throw new Error(`mta-crash: qmail-start did not exit within 2 h after ${why}; running: ${procs}\n${b.log().slice(-3000)}`);
+  }
+  const since = k.nowMs;
+  await runFor(st, superviseDelayMs);
+  if (st.w.deliveryPids().length > 0) {
+    st.restartsDelayed++;
+    await k.run({ until: () => st.w.deliveryPids().length === 0, untilMs: since + workerWaitMs });
+    if (st.w.deliveryPids().length > 0) st.notes.push(`delivery workers still running ${workerWaitMs / 60_000} min after ${why}`);
+  }
+}
+
+async function fault(st: State, kind: MtaFault, b: QmailBoot): Promise<QmailBoot> {
+  const { k } = st.w;
+  st.faults[kind]++;
+  if (kind === 'power') {
+    k.powerLoss();
+    current(st).crashed = true;
+    nextEpoch(st);
+    // As queue-crash does: the boot repairs the queue first.
+    const fix = await queueFix(k, st.w.inst.home, []);
+    if (fix.code !== 0) st.notes.push(`queue-fix after a power loss exited ${fix.code}: ${fix.stdout}`);
+    return boot(st);
+  }
+  await k.run({ until: () => b.pids() !== null || b.status() !== null });
+  if (kind === 'kill-worker') {
+    const workers = st.w.deliveryPids();
+    if (workers.length === 0) return b;
+    k.kill(st.rng.pick(workers), 'SIGKILL');
+    nextEpoch(st);
+    return b;
+  }
+  const pids = b.pids();
+  const pid = pids === null ? null
+    : kind === 'kill-send' ? pids.send : kind === 'kill-todo' ? pids.todo : kind === 'kill-lspawn' ? pids.lspawn : st.rng.pick(pids.clean);
+  if (pid !== null && k.procs.has(pid)) {
+    k.kill(pid, 'SIGKILL');
+    await waitDown(st, b, kind);
+    const s = b.status();
+    if (s?.code !== 111) st.notes.push(`qmail-start exited ${JSON.stringify(s)} after ${kind}, not 111: ${b.stderr().slice(-500)}`);
+  } else {
+    await waitDown(st, b, `${kind} (nothing to kill)`);
+  }
+  nextEpoch(st);
+  return boot(st);
+}
+
+/** TERM to qmail-start (passed on to qmail-send); it must exit 0. */
+async function stop(st: State, b: QmailBoot): Promise<void> {
+  b.kill('SIGTERM');
+  await waitDown(st, b, 'TERM');
+  if (b.status()?.code !== 0) st.notes.push(`qmail-start exited ${JSON.stringify(b.status())} after TERM: ${b.stderr().slice(-500)}`);
+}
+
+export async function runMtaCrash(opts: MtaCrashOpts): Promise<MtaCrashResult> {
+  const w = await mtaWorld({ seed: opts.seed, profile: opts.profile, split: opts.split, override: opts.override });
+  const st: State = {
+    w, rng: w.k.prng('scenario'), runs: [], mboxes: new MboxTracker(), notes: [], restartsDelayed: 0,
+    faults: Object.fromEntries(mtaFaults.map((f) => [f, 0])) as Record<MtaFault, number>,
+  };
+  const kinds = opts.kinds ?? [...mtaFaults];
+  let b = boot(st);
+  const perFault = Math.max(1, Math.floor(opts.messages / (opts.faults + 1)));
+  let submitted = 0;
+  const submitSome = (n: number): void => {
+    for (let i = 0; i < n && submitted < opts.messages; i++, submitted++) w.submit(randomMail(st.rng, w));
+  };
+  // Faulty phase.
+  for (let f = 0; f < opts.faults; f++) {
+    submitSome(perFault);
+    if (st.rng.chance(0.3)) await runFor(st, st.rng.int(2 * hourMs));
+    await w.k.run({ maxEvents: 1 + st.rng.int(perFault * 600), untilMs: w.k.nowMs + st.rng.int(hourMs) });
+    b = await fault(st, st.rng.pick(kinds), b);
+  }
+  // Healed phase: the rest, then long enough for every retry and every OSSIFIED cleanup.
+  submitSome(opts.messages);
+  await runFor(st, healedMs);
+  // A clean restart: each qmail-clean sweeps pid/ before its first command.
+  await stop(st, b);
+  nextEpoch(st);
+  b = boot(st);
+  w.submit({ sender: `sender@${remoteDomain}`, recipients: [`m1@${mtaMe}`] });
+  await runFor(st, hourMs);
+  await stop(st, b);
+  current(st).lastEpoch = w.epoch;
+  snapshotMboxes(st);
+  return check(st, opts);
+}
+
+// ---- the checks ----
+
+function rewriteControls(): RewriteControls {
+  return { envnoathost: mtaMe, locals: new ConstMap([mtaMe], false), percenthack: new ConstMap([], false), virtualdomains: new ConstMap([], true) };
+}
+
+function copyRules(w: MtaWorld): CopyRules {
+  return {
+    me: mtaMe,
+    doubleBounceTo: `postmaster@${mtaMe}`,
+    original: (i) => {
+      const m = w.submitted[i];
+      return m === undefined ? null : { body: m.body, sender: m.sender };
+    },
+    failureText: (r) => (unknownLocals.some((u) => r === `${u}@${mtaMe}`) ? `${localText.noMailbox}\n` : null),
+  };
+}
+
+interface Found {
+  delivered: Delivered[];
+  ids: Identity[];
+  counts: MtaCrashResult['found'];
+  held: Attempt[];
+  heldKeys: { id: number; address: string; where: string }[];
+}
+
+function collect(st: State, rules: CopyRules, violations: string[]): Found {
+  const { w } = st;
+  const { k } = w;
+  const delivered: Delivered[] = [];
+  const counts = { maildir: 0, mbox: 0, program: 0, queued: 0 };
+  const maildirs = [...w.users.maildir.map((u) => ({ u, address: `${u.name}@${mtaMe}` })), { u: w.users.alias, address: `postmaster@${mtaMe}` }];
+  for (const { u, address } of maildirs) {
+    const dir = `${u.home}/Maildir/new`;
+    for (const name of (k.fs.peekDir(dir) ?? []).sort()) {
+      const path = `${dir}/${name}`;
+      const pid = /P([0-9]+)R/.exec(name);
+      const epoch = pid === null ? null : w.deliveryEpoch(Number(pid[1]));
+      if (epoch === null) violations.push(`${path}: not named after a delivery process`);
+      if (k.fs.peekStat(path)?.uid !== u.uid) violations.push(`${path}: not owned by ${u.name}`);
+      const d = parseMaildirFile(path, k.fs.peekFile(path) as Uint8Array, epoch ?? 0);
+      if (typeof d === 'string') violations.push(d);
+      else if (d.recipient !== address) violations.push(`${path}: Delivered-To ${d.recipient}, in the maildir of ${address}`);
+      else {
+        delivered.push(d);
+        counts.maildir++;
+      }
+    }
+  }
+  for (const u of w.users.mbox) {
+    const path = `${u.home}/Mailbox`;
+    const bytes = k.fs.peekFile(path);
+    if (bytes === null) continue;
+    if (k.fs.peekStat(path)?.uid !== u.uid) violations.push(`${path}: not owned by ${u.name}`);
+    for (const d of mboxDeliveries(path, latin1(bytes), st.mboxes, violations)) {
+      if (d.recipient !== `${u.name}@${mtaMe}`) violations.push(`${d.where}: Delivered-To ${d.recipient}`);
+      delivered.push(d);
+      counts.mbox++;
+    }
+  }
+  w.sinks.forEach((r, i) => {
+    const where = `program run ${i} (pid ${r.pid})`;
+    const user = w.users.program.find((u) => r.recipient === `${u.name}@${mtaMe}`);
+    if (user === undefined || r.uid !== user.uid || r.euid !== user.uid) violations.push(`${where}: ran as uid ${r.uid} euid ${r.euid} for ${r.recipient}`);
+    if (r.dtLine !== `Delivered-To: ${r.recipient}\n`) violations.push(`${where}: DTLINE ${JSON.stringify(r.dtLine)}`);
+    const rp = /^Return-Path: <([^\n]*)>\n$/.exec(r.rpLine);
+    if (rp === null) violations.push(`${where}: RPLINE ${JSON.stringify(r.rpLine)}`);
+    const epoch = w.deliveryEpoch(r.pid);
+    if (epoch === null) violations.push(`${where}: not started by a delivery`);
+    delivered.push({ where, recipient: r.recipient, sender: rp?.[1] ?? '', mess: r.bytes, epoch: epoch ?? 0 });
+    counts.program++;
+  });
+  const ids = delivered.map((d) => checkCopy(d.where, d.mess, d.sender, rules, violations));
+  const { held, heldKeys, queued } = heldInQueue(st, rules, violations);
+  counts.queued = queued;
+  return { delivered, ids, counts, held, heldKeys };
+}
+
+/** Messages still queued at the end: only for remote recipients (H attempts), nothing else left. */
+function heldInQueue(st: State, rules: CopyRules, violations: string[]): { held: Attempt[]; heldKeys: Found['heldKeys']; queued: number } {
+  const { k, inst } = st.w;
+  const q = inst.queue;
+  const held: Attempt[] = [];
+  const heldKeys: Found['heldKeys'] = [];
+  const allowed = new Set<string>();
+  let queued = 0;
+  for (let s = 0; s < q.split; s++) {
+    for (const name of k.fs.peekDir(`${q.dir}/info/${s}`) ?? []) {
+      const id = Number(name);
+      const path = (dir: string): string => `${q.dir}/${messagePath(dir, id, q)}`;
+      const info = k.fs.peekFile(path('info'));
+      const remote = k.fs.peekFile(path('remote'));
+      const mess = k.fs.peekFile(path('mess'));
+      for (const dir of ['info', 'remote', 'mess']) allowed.add(path(dir));
+      if (info === null || remote === null || mess === null) {
+        violations.push(`queue: message ${id} left without its remote or mess file`);
+        continue;
+      }
+      queued++;
+      const sender = latin1(info).replace(/^F([^\0]*)\0[^]*$/, '$1');
+      const id0 = checkCopy(`queue ${messagePath('mess', id, q)}`, mess, sender, rules, violations);
+      const todo = latin1(remote).split('\0').filter((r) => r.startsWith('T')).map((r) => r.slice(1));
+      if (todo.length === 0) violations.push(`queue: message ${id} has no remote recipient left`);
+      for (const address of todo) {
+        held.push({ recipient: address, report: 'H', message: mess, epoch: 0, identity: id0 });
+        heldKeys.push({ id, address, where: messagePath('mess', id, q) });
+      }
+      // Its local failures wait in bounce/ID until the remote recipients are done (one bounce).
+      const bounce = k.fs.peekFile(path('bounce'));
+      if (bounce !== null) {
+        allowed.add(path('bounce'));
+        const pending = pendingBounce(messagePath('bounce', id, q), bounce, id0, rules, violations);
+        held.push({ recipient: '(pending bounce)', report: 'H', message: null, epoch: 0, identity: pending });
+      }
+    }
+  }
+  for (const left of queueLeftovers(k.fs, q)) if (!allowed.has(left)) violations.push(`left in the queue: ${left}`);
+  return { held, heldKeys, queued };
+}
+
+interface FromLogs {
+  refusals: Attempt[];
+  deferred: Set<string>;
+}
+
+/** From every run's activity log: local failures of submitted messages (rule 4's refusals), and
+ *  which (queue id, remote address) were deferred after the id's latest `info msg`. A log may miss
+ *  lines a killed qmail-send had not written yet, and a message preprocessed just before such a kill
+ *  never gets an `info msg` line: the world's own list of failing recipients completes them. */
+function fromLogs(st: State): FromLogs {
+  const refusals: Attempt[] = [];
+  const deferred = new Set<string>();
+  const qpOf = new Map<number, number>();
+  for (const run of st.runs) {
+    const starts = new Map<number, { id: number; channel: string; recipient: string }>();
+    for (const line of run.boot.log().split('\n')) {
+      const e = parseLogLine(line);
+      if ('error' in e) continue;
+      if (e.kind === 'info') {
+        qpOf.set(e.id, e.qp);
+        for (const key of [...deferred]) if (key.startsWith(`${e.id} `)) deferred.delete(key);
+      }
+      if (e.kind === 'starting') starts.set(e.delivery.n, { id: e.id, channel: e.channel, recipient: e.recipient });
+      if (e.kind !== 'delivery') continue;
+      const s = starts.get(e.delivery.n);
+      if (s === undefined) continue;
+      if (e.result === 'deferral' && s.channel === 'remote') deferred.add(`${s.id} ${s.recipient}`);
+      const qp = qpOf.get(s.id);
+      const index = qp === undefined ? null : st.w.submissionOf(qp);
+      if (e.result === 'failure' && s.channel === 'local' && index !== null) {
+        const identity: Identity = { kind: 'original', index, copy: `Received: (qmail ${qp} invoked` };
+        refusals.push({ recipient: s.recipient, report: `D${e.report}`, message: null, epoch: run.lastEpoch, identity });
+      }
+    }
+  }
+  return { refusals, deferred };
+}
+
+function check(st: State, opts: MtaCrashOpts): MtaCrashResult {
+  const { w } = st;
+  const violations: string[] = [...st.notes];
+  const rules = copyRules(w);
+  const found = collect(st, rules, violations);
+  const logs = fromLogs(st);
+  for (const h of found.heldKeys) if (!logs.deferred.has(`${h.id} ${h.address}`)) violations.push(`${h.where}: held for ${h.address} with no deferral logged`);
+  const controls = rewriteControls();
+  const envelope = (m: (typeof w.submitted)[number]): { index: number; sender: string; recipients: string[] } => ({ index: m.index, sender: m.sender, recipients: m.recipients });
+  const accepted = w.submitted.filter((m) => m.code === 0).map(envelope);
+  const uncertain = w.submitted.filter((m) => m.code === null || m.code === undefined).map(envelope);
+  const expected = w.submitted.flatMap((m) => m.recipients.filter((r) => rules.failureText(r) !== null).map((r): Attempt => ({
+    recipient: r, report: `D${rules.failureText(r) ?? ''}`, message: null, epoch: 0, identity: { kind: 'original', index: m.index, copy: '(expected to fail)' },
+  })));
+  const attempts = [
+    ...expected,
+    ...attemptsOf(found.delivered, found.ids, found.held.map((h) => h.identity as Identity), (qp) => w.deliveryEpoch(qp), violations),
+    ...found.held, ...logs.refusals,
+  ];
+  const ledger = checkDeliveries({
+    accepted, uncertain, attempts,
+    ends: copyEnds(st.runs.map((r) => ({ run: r.lastEpoch, text: r.boot.log() }))),
+    address: (r) => rewrite(r, controls).address,
+    bounceName: (a) => stripVdomPrepend(a, controls.virtualdomains),
+  });
+  violations.push(...ledger.violations);
+  for (const run of st.runs) {
+    const text = run.boot.log();
+    violations.push(...checkLog(run.crashed ? text.slice(0, text.lastIndexOf('\n') + 1) : text).violations);
+  }
+  violations.push(...w.rootDeliveries.map((r) => `a delivery as root: ${r}`));
+  violations.push(...w.k.bugs.map((bug) => `program crashed: ${bug.argv.join(' ')}: ${bug.message}`));
+  const refused = w.submitted.filter((m) => m.code !== 0 && m.code !== null && m.code !== undefined);
+  if (refused.length > 0) violations.push(`qmail-queue refused ${refused.length} submissions (first: exit ${refused[0]?.code})`);
+  return {
+    seed: opts.seed, counts: ledger.counts, faults: st.faults, accepted: accepted.length, uncertain: uncertain.length,
+    found: found.counts, restartsDelayed: st.restartsDelayed, checks: ledger.checks, violations,
+    simMs: w.k.nowMs, events: w.k.eventsRun, traceHash: w.k.traceHash(),
+  };
+}
+
+/** One line that replays a run (the test's replay case; qsim for large runs). */
+export function mtaCrashReplay(o: MtaCrashOpts): string {
+  const kinds = o.kinds === undefined ? '' : ` KINDS=${o.kinds.join(',')}`;
+  return `SEED=${o.seed} MESSAGES=${o.messages} FAULTS=${o.faults} PROFILE=${o.profile}${kinds} npx vitest run test/scenarios/mta-crash.test.ts -t replay`;
+}
