@@ -35,6 +35,9 @@ export interface CopyRules {
   /** The failure text (report after D, with its newline) a recipient may be bounced with; null when
    *  that recipient should never fail. */
   failureText(recipient: string): string | null;
+  /** Rewrites a copy before it is identified and checked (net-crash strips qmail-smtpd's Received
+   *  lines, checked there); absent: the copy as it is. */
+  normalize?(text: string): string;
 }
 
 export interface Delivered {
@@ -159,7 +162,7 @@ export function mboxDeliveries(path: string, text: string, tracker: MboxTracker,
 
 /** Checks a copy's bytes against what it must be; returns its identity (or pushes violations). */
 export function checkCopy(where: string, mess: Uint8Array, sender: string, rules: CopyRules, violations: string[]): Identity {
-  const text = latin1(mess);
+  const text = rules.normalize?.(latin1(mess)) ?? latin1(mess);
   const id = identify(text);
   const problem = copyProblem(text, id, sender, rules);
   if (problem !== null) violations.push(`${where}: ${problem}`);

@@ -77,14 +77,14 @@ const exitWaitMs = 2 * hourMs;
 const workerWaitMs = 10 * 60_000;
 const healedMs = 4 * 24 * hourMs;
 
-interface Run {
+export interface Run {
   boot: QmailBoot;
   /** Ended by a power loss (its last log line may be cut). */
   crashed: boolean;
   lastEpoch: number;
 }
 
-interface State {
+export interface State {
   w: MtaWorld;
   rng: Prng;
   runs: Run[];
@@ -94,7 +94,7 @@ interface State {
   restartsDelayed: number;
 }
 
-const unknownLocals = ['nosuch1', 'nosuch2', 'nosuch3', 'ghost'];
+export const unknownLocals = ['nosuch1', 'nosuch2', 'nosuch3', 'ghost'];
 
 function randomMail(rng: Prng, w: MtaWorld): Mail {
   const { maildir, mbox, program, forward } = w.users;
@@ -117,7 +117,7 @@ function randomMail(rng: Prng, w: MtaWorld): Mail {
 }
 
 /** Header and body after X-Sim-Index: some lines an mbox must quote, some longer bodies. */
-function randomText(rng: Prng): string {
+export function randomText(rng: Prng): string {
   const lines = [`Subject: generated ${rng.int(1_000_000)}`, ''];
   const count = rng.chance(0.1) ? 50 + rng.int(200) : 1 + rng.int(8);
   for (let i = 0; i < count; i++) {
@@ -127,28 +127,28 @@ function randomText(rng: Prng): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function runFor(st: State, ms: number): Promise<void> {
+export async function runFor(st: State, ms: number): Promise<void> {
   await st.w.k.run({ untilMs: st.w.k.nowMs + ms });
 }
 
-function boot(st: State): QmailBoot {
+export function boot(st: State): QmailBoot {
   const b = st.w.boot();
   st.runs.push({ boot: b, crashed: false, lastEpoch: st.w.epoch });
   return b;
 }
 
-function current(st: State): Run {
+export function current(st: State): Run {
   return st.runs[st.runs.length - 1] as Run;
 }
 
 /** A new epoch: the mboxes are snapshotted first, so what they hold now belongs to the old one. */
-function nextEpoch(st: State): void {
+export function nextEpoch(st: State): void {
   snapshotMboxes(st);
   current(st).lastEpoch = st.w.epoch;
   st.w.epoch++;
 }
 
-function snapshotMboxes(st: State): void {
+export function snapshotMboxes(st: State): void {
   for (const u of st.w.users.mbox) {
     const path = `${u.home}/Mailbox`;
     const bytes = st.w.k.fs.peekFile(path);
@@ -158,7 +158,7 @@ function snapshotMboxes(st: State): void {
 
 /** Waits until qmail-start has exited (supervise restarts only then) and no old delivery worker
  *  is left, at least supervise's second. */
-async function waitDown(st: State, b: QmailBoot, why: string): Promise<void> {
+export async function waitDown(st: State, b: QmailBoot, why: string): Promise<void> {
   const { k } = st.w;
   await k.run({ until: () => b.status() !== null, untilMs: k.nowMs + exitWaitMs });
   if (b.status() === null) {
@@ -174,7 +174,7 @@ async function waitDown(st: State, b: QmailBoot, why: string): Promise<void> {
   }
 }
 
-async function fault(st: State, kind: MtaFault, b: QmailBoot): Promise<QmailBoot> {
+export async function fault(st: State, kind: MtaFault, b: QmailBoot): Promise<QmailBoot> {
   const { k } = st.w;
   st.faults[kind]++;
   if (kind === 'power') {
@@ -210,18 +210,23 @@ async function fault(st: State, kind: MtaFault, b: QmailBoot): Promise<QmailBoot
 }
 
 /** TERM to qmail-start (passed on to qmail-send); it must exit 0. */
-async function stop(st: State, b: QmailBoot): Promise<void> {
+export async function stop(st: State, b: QmailBoot): Promise<void> {
   b.kill('SIGTERM');
   await waitDown(st, b, 'TERM');
   if (b.status()?.code !== 0) st.notes.push(`qmail-start exited ${JSON.stringify(b.status())} after TERM: ${b.stderr().slice(-500)}`);
 }
 
-export async function runMtaCrash(opts: MtaCrashOpts): Promise<MtaCrashResult> {
-  const w = await mtaWorld({ seed: opts.seed, profile: opts.profile, split: opts.split, override: opts.override });
-  const st: State = {
+/** A fresh scenario state over a world (nothing booted yet). */
+export function newState(w: MtaWorld): State {
+  return {
     w, rng: w.k.prng('scenario'), runs: [], mboxes: new MboxTracker(), notes: [], restartsDelayed: 0,
     faults: Object.fromEntries(mtaFaults.map((f) => [f, 0])) as Record<MtaFault, number>,
   };
+}
+
+export async function runMtaCrash(opts: MtaCrashOpts): Promise<MtaCrashResult> {
+  const w = await mtaWorld({ seed: opts.seed, profile: opts.profile, split: opts.split, override: opts.override });
+  const st = newState(w);
   const kinds = opts.kinds ?? [...mtaFaults];
   let b = boot(st);
   const perFault = Math.max(1, Math.floor(opts.messages / (opts.faults + 1)));
@@ -253,11 +258,11 @@ export async function runMtaCrash(opts: MtaCrashOpts): Promise<MtaCrashResult> {
 
 // ---- the checks ----
 
-function rewriteControls(): RewriteControls {
+export function rewriteControls(): RewriteControls {
   return { envnoathost: mtaMe, locals: new ConstMap([mtaMe], false), percenthack: new ConstMap([], false), virtualdomains: new ConstMap([], true) };
 }
 
-function copyRules(w: MtaWorld): CopyRules {
+export function copyRules(w: MtaWorld): CopyRules {
   return {
     me: mtaMe,
     doubleBounceTo: `postmaster@${mtaMe}`,
@@ -269,7 +274,7 @@ function copyRules(w: MtaWorld): CopyRules {
   };
 }
 
-interface Found {
+export interface Found {
   delivered: Delivered[];
   ids: Identity[];
   counts: MtaCrashResult['found'];
@@ -277,7 +282,7 @@ interface Found {
   heldKeys: { id: number; address: string; where: string }[];
 }
 
-function collect(st: State, rules: CopyRules, violations: string[]): Found {
+export function collect(st: State, rules: CopyRules, violations: string[]): Found {
   const { w } = st;
   const { k } = w;
   const delivered: Delivered[] = [];
@@ -371,7 +376,7 @@ function heldInQueue(st: State, rules: CopyRules, violations: string[]): { held:
   return { held, heldKeys, queued };
 }
 
-interface FromLogs {
+export interface FromLogs {
   refusals: Attempt[];
   deferred: Set<string>;
 }
@@ -380,7 +385,7 @@ interface FromLogs {
  *  which (queue id, remote address) were deferred after the id's latest `info msg`. A log may miss
  *  lines a killed qmail-send had not written yet, and a message preprocessed just before such a kill
  *  never gets an `info msg` line: the world's own list of failing recipients completes them. */
-function fromLogs(st: State): FromLogs {
+export function fromLogs(st: State): FromLogs {
   const refusals: Attempt[] = [];
   const deferred = new Set<string>();
   const qpOf = new Map<number, number>();
@@ -409,10 +414,9 @@ function fromLogs(st: State): FromLogs {
   return { refusals, deferred };
 }
 
-function check(st: State, opts: MtaCrashOpts): MtaCrashResult {
+export function check(st: State, opts: MtaCrashOpts, rules: CopyRules = copyRules(st.w)): MtaCrashResult {
   const { w } = st;
   const violations: string[] = [...st.notes];
-  const rules = copyRules(w);
   const found = collect(st, rules, violations);
   const logs = fromLogs(st);
   for (const h of found.heldKeys) if (!logs.deferred.has(`${h.id} ${h.address}`)) violations.push(`${h.where}: held for ${h.address} with no deferral logged`);
@@ -455,3 +459,4 @@ export function mtaCrashReplay(o: MtaCrashOpts): string {
   const kinds = o.kinds === undefined ? '' : ` KINDS=${o.kinds.join(',')}`;
   return `SEED=${o.seed} MESSAGES=${o.messages} FAULTS=${o.faults} PROFILE=${o.profile}${kinds} npx vitest run test/scenarios/mta-crash.test.ts -t replay`;
 }
+
