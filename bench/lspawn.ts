@@ -10,57 +10,31 @@
 // qmailq, as qmail-queue leaves it. Every delivery is durable before its K (qmail-local fsyncs the
 // file and new/). Nothing here asserts a time.
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpuMsOf, deployedEnv, idOf, installWithUsers, table, type BenchInstall } from './host.ts';
 import type { Readable, Writable } from 'node:stream';
 
-const root = join(import.meta.dirname, '..');
-const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
-const benchUid0 = 61000;
-const benchGid = 61000;
+const env = deployedEnv;
 
 export interface LspawnBenchOpts {
   quick: boolean;
 }
 
-interface Install {
-  dir: string;
-  home: string;
+interface Install extends BenchInstall {
   messid: string;
-  users: string[];
 }
 
 function install(users: number): Install {
-  const dir = mkdtempSync(join(tmpdir(), 'qbench-lspawn-'));
-  chmodSync(dir, 0o755);
-  const home = join(dir, 'qmail');
-  execFileSync(join(root, 'dist/bin/qmail-setup'), ['--home', home, '--split', '23', '--create-users'], { stdio: 'ignore' });
-  const names: string[] = [];
-  const assign: string[] = [];
-  mkdirSync(join(dir, 'home'), { mode: 0o755 });
-  for (let i = 0; i < users; i++) {
-    const name = `bench${i + 1}`;
-    const uid = benchUid0 + i;
-    const h = join(dir, 'home', name);
-    for (const d of ['', 'Maildir', 'Maildir/tmp', 'Maildir/new', 'Maildir/cur']) {
-      mkdirSync(join(h, d), { mode: d === '' ? 0o755 : 0o700, recursive: true });
-      chownSync(join(h, d), uid, benchGid);
-    }
-    names.push(name);
-    assign.push(`=${name}:${name}:${uid}:${benchGid}:${h}:::`);
-  }
-  writeFileSync(join(home, 'users/assign'), `${assign.join('\n')}\n.\n`);
-  execFileSync(join(home, 'bin/qmail-newu'), [], { env: { ...env, QMAILHOME: home } });
+  const inst = installWithUsers('qbench-lspawn-', users);
   const message = `From: bench@example.com\nTo: you@example.com\nSubject: bench\n\n${'x'.repeat(70)}\n`.repeat(30);
   const id = 424242;
   const messid = `${id % 23}/${id}`;
-  const mess = join(home, 'queue/mess', messid);
+  const mess = join(inst.home, 'queue/mess', messid);
   writeFileSync(mess, message, { mode: 0o644 });
-  const qmailq = Number(execFileSync('id', ['-u', 'qmailq'], { encoding: 'utf8' }).trim());
-  chownSync(mess, qmailq, Number(execFileSync('id', ['-g', 'qmailq'], { encoding: 'utf8' }).trim()));
-  return { dir, home, messid, users: names };
+  chownSync(mess, idOf('-u', 'qmailq'), idOf('-g', 'qmailq'));
+  return { ...inst, messid };
 }
 
 interface Run {
@@ -133,18 +107,6 @@ async function drive(inst: Install, users: number, n: number, inflight: number, 
   return { perSecond: n / seconds, workersRssMb: rss.mb, workers: rss.workers, lspawnCpuMs: lspawnCpu / n, workersCpuMs: rss.cpuMs / n };
 }
 
-const clockTicksPerSecond = 100;
-
-/** utime + stime of a process, ms (/proc/<pid>/stat fields 14 and 15). */
-function cpuMsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
-  } catch {
-    return 0;
-  }
-}
-
 /** Proportional resident memory (Pss) and CPU of lspawn's worker children, from /proc. */
 function workersRss(parent: ChildProcess): { mb: number; workers: number; cpuMs: number } {
   let kb = 0;
@@ -209,7 +171,5 @@ if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--
   const [users, inflight, n] = process.argv.slice(process.argv.indexOf('--one') + 1).map(Number);
   process.stdout.write(`${JSON.stringify(await lspawnOne(users ?? 10, inflight ?? 10, n ?? 2000))}\n`);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = await lspawnBench({ quick: process.argv.includes('--quick') });
-  const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+  process.stdout.write(table(await lspawnBench({ quick: process.argv.includes('--quick') })));
 }

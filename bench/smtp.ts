@@ -1,0 +1,165 @@
+// SMTP throughput on this host, loopback only, real clients and peers (bench/run.ts runs this; alone:
+// `npx tsx .proto/<script>` calling smtpBench after `npm run build`, as root). Nothing asserts a time.
+//
+//   accepted/s       postfix's smtp-source (one connection per message) into qmail-smtpd, with the
+//                    real setuid qmail-queue, qmail-start not running: 1 and 10 sessions through the
+//                    --listen listener, 10 through tcpserver (one qmail-smtpd process per connection)
+//   end to end       qmail-start running: from smtp-source's first connect with 10 sessions until
+//                    the last message is in Maildir/new
+//   remote/s         a queue filled with messages for sink.test (control/smtproutes -> postfix's
+//                    smtp-sink on loopback), then qmail-start: from qmail-send's first status line
+//                    until the last `delivery N: success`
+//
+// Each figure also gives the CPU (user + system) the MTA's processes spent per message: the machine
+// is shared, so the rate depends on its load, the CPU much less. The one user exists only in
+// users/cdb (bench/host.ts), so the benchmark creates no accounts.
+
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchDomain, installWithUsers, treeOf, type BenchInstall } from './host.ts';
+import {
+  filesIn, freePort, killGroup, missingTools, smtpSource, startGroup, startListener, startQmail, startTcpserver, stopQmail, tcprules, waitFor,
+  waitForPort, type Started,
+} from '../test/network/mta-host.ts';
+
+const sinkDomain = 'sink.test';
+/** Message size smtp-source sends (about bench/run.ts's 30-line message). */
+const messageBytes = 2000;
+/** Every wait is bounded: a stuck run ends the benchmark with an error instead of hanging. */
+const waitMs = 600_000;
+
+const clockTicksPerSecond = 100;
+
+/** CPU of a process tree, ms: every live process's own and its reaped children's (utime, stime,
+ *  cutime, cstime), so that the qmail-queue runs that already ended count too. */
+function treeCpuAllMs(pid: number): number {
+  return treeOf(pid).reduce((sum, p) => {
+    const c = cpuSplitMs(p);
+    return sum + c.self + c.children;
+  }, 0);
+}
+
+/** One process's CPU, ms: its own, and its reaped children's (/proc/<pid>/stat fields 14-17). */
+function cpuSplitMs(pid: number): { self: number; children: number } {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ms = (ticks: number): number => (ticks * 1000) / clockTicksPerSecond;
+    return { self: ms(Number(f[11]) + Number(f[12])), children: ms(Number(f[13]) + Number(f[14])) };
+  } catch {
+    return { self: 0, children: 0 }; // gone meanwhile
+  }
+}
+
+function cpuOf(started: Started[]): number {
+  return started.reduce((sum, s) => sum + treeCpuAllMs(s.child.pid as number), 0);
+}
+
+const perMsg = (cpuMs: number, n: number): string => `${(cpuMs / n).toFixed(0)} ms CPU/msg`;
+
+export async function smtpBench(rows: [string, string][], quick: boolean): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    rows.push(['SMTP (bench/smtp.ts)', 'skipped: needs root (installs qmail, runs the daemons under their uids)']);
+    return;
+  }
+  const missing = missingTools(['smtp-source', 'smtp-sink', 'tcpserver', 'tcprules', 'setpriv']);
+  if (missing.length > 0) {
+    rows.push(['SMTP (bench/smtp.ts)', `skipped: missing ${missing.join(', ')}`]);
+    return;
+  }
+  const inst = installWithUsers('qbench-smtp-', 1);
+  const running: Started[] = [];
+  try {
+    await run(inst, rows, quick, running);
+  } finally {
+    for (const s of running) killGroup(s);
+    rmSync(inst.dir, { recursive: true, force: true });
+  }
+}
+
+async function run(inst: BenchInstall, rows: [string, string][], quick: boolean, running: Started[]): Promise<void> {
+  const { home } = inst;
+  const maildirNew = join(inst.maildirs[0] as string, 'new');
+  const rcpt = `${inst.users[0]}@${benchDomain}`;
+  const sinkPort = await freePort();
+  const control = (name: string, text: string): void => writeFileSync(join(home, 'control', name), text, { mode: 0o644 });
+  control('me', `${benchDomain}\n`);
+  control('locals', `${benchDomain}\n`);
+  // sink.test in rcpthosts (not locals): accepted from anyone and sent on, as for a backup MX.
+  control('rcpthosts', `${benchDomain}\n${sinkDomain}\n`);
+  control('smtproutes', `${sinkDomain}:127.0.0.1:${sinkPort}\n`);
+  const rules = join(inst.dir, 'tcp.smtp.cdb');
+  tcprules(rules, '127.0.0.1:allow\n:deny\n');
+  const listenPort = await freePort();
+  const listener = await startListener(home, listenPort);
+  running.push(listener);
+  const tcpPort = await freePort();
+  const tcpsrv = await startTcpserver(home, tcpPort, benchDomain, rules);
+  running.push(tcpsrv);
+
+  // Accepted per second: qmail-start is not running, so the queue only grows.
+  let queued = 0;
+  for (const [via, port, sessions, n] of [
+    ['listener', listenPort, 1, quick ? 30 : 200],
+    ['listener', listenPort, 10, quick ? 60 : 500],
+    ['tcpserver', tcpPort, 10, quick ? 30 : 200],
+  ] as const) {
+    // The listener's own CPU, and its reaped children's: the qmail-queue runs (under tcpserver,
+    // qmail-smtpd and qmail-queue both count as children).
+    const server = (via === 'listener' ? listener : tcpsrv).child.pid as number;
+    const cpu0 = cpuSplitMs(server);
+    const t0 = performance.now();
+    const r = await smtpSource(port, sessions, n, 'bench@source.test', rcpt, messageBytes, waitMs);
+    const s = (performance.now() - t0) / 1000;
+    if (r.code !== 0) throw new Error(`smtp-source exited ${r.code}: ${r.out}`);
+    queued += n;
+    const cpu1 = cpuSplitMs(server);
+    const self = cpu1.self - cpu0.self;
+    const children = cpu1.children - cpu0.children;
+    const split = via === 'listener' ? `listener ${(self / n).toFixed(0)} + qmail-queue ${(children / n).toFixed(0)}` : `tcpserver ${(self / n).toFixed(0)} + qmail-smtpd and qmail-queue ${(children / n).toFixed(0)}`;
+    rows.push([`SMTP accepted, ${via}, ${sessions} session${sessions > 1 ? 's' : ''} (${n} msgs)`, `${(n / s).toFixed(1)} msg/s, ${perMsg(self + children, n)} (${split})`]);
+  }
+
+  // The backlog goes to the Maildir once qmail-start runs.
+  let t0 = performance.now();
+  let qmail = await startQmail(home);
+  running.push(qmail);
+  await waitFor(`${queued} messages in Maildir/new`, () => filesIn(maildirNew).length >= queued, waitMs, qmail);
+  rows.push([`queue backlog (${queued}) to Maildir, from qmail-start`, `${(queued / ((performance.now() - t0) / 1000)).toFixed(1)} msg/s, ${perMsg(cpuOf([qmail]), queued)}`]);
+
+  // End to end with 10 sessions.
+  const e2e = quick ? 60 : 300;
+  const before = filesIn(maildirNew).length;
+  let cpu0 = cpuOf([listener, qmail]);
+  t0 = performance.now();
+  const r = await smtpSource(listenPort, 10, e2e, 'bench@source.test', rcpt, messageBytes, waitMs);
+  if (r.code !== 0) throw new Error(`smtp-source exited ${r.code}: ${r.out}`);
+  const acceptedS = (performance.now() - t0) / 1000;
+  await waitFor(`${e2e} more messages in Maildir/new`, () => filesIn(maildirNew).length >= before + e2e, waitMs, qmail);
+  const s = (performance.now() - t0) / 1000;
+  const e2eCpu = cpuOf([listener, qmail]) - cpu0;
+  rows.push([`SMTP to Maildir end to end, listener, 10 sessions (${e2e} msgs)`, `${(e2e / s).toFixed(1)} msg/s, ${perMsg(e2eCpu, e2e)} (${s.toFixed(1)} s; all accepted after ${acceptedS.toFixed(1)} s)`]);
+  await stopQmail(qmail);
+
+  // Remote: fill the queue with messages for sink.test while qmail-start is down, then time them out.
+  const remote = quick ? 60 : 400;
+  const fill = await smtpSource(listenPort, 10, remote, 'bench@source.test', `x@${sinkDomain}`, messageBytes, waitMs);
+  if (fill.code !== 0) throw new Error(`smtp-source exited ${fill.code}: ${fill.out}`);
+  running.push(startSink(sinkPort));
+  await waitForPort(sinkPort);
+  qmail = await startQmail(home);
+  running.push(qmail);
+  cpu0 = cpuOf([qmail]);
+  t0 = performance.now();
+  const successes = (): number => (qmail.out().match(/^delivery \d+: success: /gm) ?? []).length;
+  await waitFor(`${remote} remote deliveries`, () => successes() >= remote, waitMs, qmail);
+  const rs = (performance.now() - t0) / 1000;
+  const failures = (qmail.out().match(/^delivery \d+: (failure|deferral): /gm) ?? []).length;
+  const remoteCpu = cpuOf([qmail]) - cpu0;
+  rows.push([`remote deliveries to smtp-sink (${remote} queued, concurrencyremote 20)`, `${(remote / rs).toFixed(1)} msg/s, ${perMsg(remoteCpu, remote)}${failures > 0 ? ` (${failures} failures/deferrals)` : ''}`]);
+  await stopQmail(qmail);
+}
+
+/** postfix's smtp-sink on loopback: accepts everything, keeps nothing (-u: it must drop root). */
+function startSink(port: number): Started {
+  return startGroup('smtp-sink', ['-u', 'nobody', `127.0.0.1:${port}`, '256'], { PATH: process.env['PATH'] ?? '/usr/bin:/bin' });
+}
