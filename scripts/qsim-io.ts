@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { HostIo, OutFile } from '../sim/host-io.ts';
 import { lostSeed, type SeedReport, type SwarmPlan } from '../sim/swarm.ts';
+import { readTree } from './qsim-tree.ts';
 
 const flushBytes = 1 << 16;
 
@@ -95,5 +96,6 @@ export function hostIo(): HostIo {
     progress: progressLine(),
     cores: () => availableParallelism(),
     runSeeds,
+    readTree,
   };
 }

@@ -6,6 +6,7 @@
 //            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism] [--html FILE]
 //   qsim explore: sim/cli-explore.ts
 //   qsim replay, qsim swarm, qsim merge: sim/cli-replay.ts, sim/cli-swarm.ts
+//   qsim replay-queue PATH|TARBALL: sim/cli-replay-queue.ts
 //
 // Exit: 0 every invariant held; 1 a violation (the report names it, with the replay command);
 // 2 usage.
@@ -21,6 +22,7 @@ import { RunSampler } from './run-sampler.ts';
 import { writeRunHtml } from './cli-html.ts';
 import { sameTraceTwice } from './determinism.ts';
 import { runMtaCli } from './cli-mta.ts';
+import { replayQueueCli } from './cli-replay-queue.ts';
 
 export interface CliHost {
   argv: string[];
@@ -37,7 +39,7 @@ export interface CliHost {
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
 
-const usage = `usage: qsim run [--scenario queue-crash|mta-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n`;
+const usage = `usage: qsim run [--scenario queue-crash|mta-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
 
 export async function runCli(host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = host.argv;
@@ -45,6 +47,7 @@ export async function runCli(host: CliHost): Promise<number> {
   if (command === 'swarm') return swarmCli(host, rest);
   if (command === 'merge') return mergeCli(host, rest);
   if (command === 'explore') return exploreCli(host, rest);
+  if (command === 'replay-queue') return replayQueueCli(host, rest);
   if (command !== 'run') {
     host.err(usage);
     return 2;

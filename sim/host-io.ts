@@ -3,6 +3,7 @@
 // node:worker_threads; tests pass an in-memory one. sim/ only ever sees this interface.
 
 import type { SeedReport, SwarmPlan } from './swarm.ts';
+import type { HostTree } from './replay-queue-tree.ts';
 
 /** An output file being written, line by line. */
 export interface OutFile {
@@ -20,5 +21,7 @@ export interface HostIo {
   cores(): number;
   /** Runs seeds on `jobs` worker threads through runSwarmSeed; calls done as each one finishes.
    *  Absent: the command line runs the seeds itself, one after the other. */
+  /** A directory or a tarball, listed for replay-queue (scripts/qsim-tree.ts); throws ReplayQueueError. */
+  readTree?(path: string): HostTree;
   runSeeds?(seeds: readonly number[], plan: SwarmPlan, jobs: number, done: (r: SeedReport) => void): Promise<void>;
 }
