@@ -55,6 +55,8 @@ async function finish(s: Send, d: Delivery, letter: string, text: string): Promi
   const job = d.job;
   if (letter === 'D') await addBounce(s, job.id, d.recip, text);
   if (letter === 'K' || letter === 'D') {
+    // The delivery's log line is out before its done mark (messdone.ts says why).
+    await s.log.drain();
     const path = abs(s.layout, chanDir(job.channel), job.id);
     if (!(await markDone(s.sys, path, d.mpos))) s.log.line({ kind: 'warning', warning: 'mark', file: rel(s.layout, chanDir(job.channel), job.id) });
     job.numtodo--;

@@ -51,6 +51,9 @@ async function eliminate(s: Send, id: number): Promise<'done' | 'retry'> {
   }
   if (!(await injectBounce(s, id))) return 'retry';
   s.log.line({ kind: 'end', id, queue: null });
+  // The line is out before the state it reports changes, as qmail's flushed log1() has it: a kill
+  // right after the unlink must not lose "end msg".
+  await s.log.drain();
   const info = abs(layout, 'info', id);
   try {
     await sys.fs.unlink(info);

@@ -41,6 +41,8 @@ export function readTask(sys: Sys, fd: Fd, onBytes: (piece: Uint8Array) => void,
 export class SerialWriter {
   private pending: { bytes: Uint8Array; done: (ok: boolean) => void; fail: (e: unknown) => void }[] = [];
   private running: Promise<void> | null = null;
+  /** Settles when the batch being written now is done. */
+  private inFlight: Promise<void> | null = null;
   private failed: SysError | null = null;
 
   constructor(
@@ -74,7 +76,8 @@ export class SerialWriter {
       let ok = false;
       if (this.failed === null) {
         try {
-          await writeAll(this.sys, this.fd, batch.length === 1 ? (batch[0] as { bytes: Uint8Array }).bytes : joined(batch.map((b) => b.bytes)));
+          this.inFlight = writeAll(this.sys, this.fd, batch.length === 1 ? (batch[0] as { bytes: Uint8Array }).bytes : joined(batch.map((b) => b.bytes))).finally(() => (this.inFlight = null));
+          await this.inFlight;
           ok = true;
         } catch (e) {
           if (!(e instanceof SysError)) {
@@ -93,9 +96,15 @@ export class SerialWriter {
     this.running = null;
   }
 
-  /** Settles when everything queued so far is written or failed. */
+  /** Settles when everything queued so far is written or failed (not what comes after). */
   async drain(): Promise<void> {
-    while (this.running !== null) await this.running;
+    const last = this.pending.at(-1);
+    if (last !== undefined) await new Promise<void>((resolve) => {
+      const { done, fail } = last;
+      last.done = (ok) => (done(ok), resolve());
+      last.fail = (e) => (fail(e), resolve());
+    });
+    else if (this.inFlight !== null) await this.inFlight.catch(() => undefined);
   }
 }
 
