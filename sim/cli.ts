@@ -2,7 +2,7 @@
 // clock for "wall time", entropy for a fresh seed, the git commit) is handed in by scripts/qsim.ts,
 // so sim/ itself stays free of ambient IO.
 //
-//   qsim run [--scenario queue-crash|mta-crash] [--seed N] [--messages N] [--clients N] [--crashes N]
+//   qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N]
 //            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism] [--html FILE]
 //   qsim explore: sim/cli-explore.ts
 //   qsim replay, qsim swarm, qsim merge: sim/cli-replay.ts, sim/cli-swarm.ts
@@ -22,6 +22,7 @@ import { RunSampler } from './run-sampler.ts';
 import { writeRunHtml } from './cli-html.ts';
 import { sameTraceTwice } from './determinism.ts';
 import { runMtaCli } from './cli-mta.ts';
+import { runNetCli } from './cli-net.ts';
 import { replayQueueCli } from './cli-replay-queue.ts';
 
 export interface CliHost {
@@ -39,7 +40,7 @@ export interface CliHost {
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
 
-const usage = `usage: qsim run [--scenario queue-crash|mta-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
+const usage = `usage: qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
 
 export async function runCli(host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = host.argv;
@@ -60,13 +61,17 @@ export async function runCli(host: CliHost): Promise<number> {
   const a = parsed.values;
   const profile = (a['profile'] ?? 'posix') as CrashProfile;
   const scenario = a['scenario'] ?? 'queue-crash';
-  if (!profiles.includes(profile) || !['queue-crash', 'mta-crash'].includes(scenario as string)) {
+  if (!profiles.includes(profile) || !['queue-crash', 'mta-crash', 'net-crash'].includes(scenario as string)) {
     host.err(usage);
     return 2;
   }
   if (scenario === 'mta-crash') {
     const num = (k: string): number | undefined => a[k] as number | undefined;
     return runMtaCli(host, { seed: num('seed'), messages: num('messages'), crashes: num('crashes'), profile, split: num('split') });
+  }
+  if (scenario === 'net-crash') {
+    const num = (k: string): number | undefined => a[k] as number | undefined;
+    return runNetCli(host, { seed: num('seed'), messages: num('messages'), crashes: num('crashes'), profile, split: num('split') });
   }
   const opts: QueueCrashOpts = {
     seed: (a['seed'] as number | undefined) ?? host.freshSeed(),
