@@ -24,7 +24,7 @@ import { hostSys } from '../impl/sys/host/index.ts';
 import { enqueue, bytesSource } from '../impl/queue/enqueue.ts';
 import { encodeEnvelope } from '../impl/lib/envelope.ts';
 import { receivedLine } from '../impl/lib/received.ts';
-import { benchDomain, cpuMsOf, deployedEnv, idOf, installWithUsers, table, treeCpuMs, treeOf, treePssMb, type BenchInstall } from './host.ts';
+import { benchDomain, cpuSplitOf, deployedEnv, idOf, installWithUsers, table, treeCpuMs, treeOf, treePssMb, type BenchInstall } from './host.ts';
 
 const enc = new TextEncoder();
 const message = enc.encode(`From: bench@example.com\nTo: you@${benchDomain}\nSubject: bench\n\n${'x'.repeat(70)}\n`.repeat(30));
@@ -175,28 +175,33 @@ async function watch(inst: BenchInstall, m: Mta, want: number, t0: number): Prom
     await sleep(200);
   }
   if (m.counts.failure + m.counts.deferral > 0) throw new Error(`deliveries failed: ${JSON.stringify(m.counts)}`);
-  const per = new Map<string, number>();
+  const per = new Map<string, { user: number; system: number }>();
   for (const p of treeOf(pid)) {
     try {
       const name = (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').find((a) => a.includes('/bin/')) ?? '?').replace(/.*\//, '');
-      per.set(name, (per.get(name) ?? 0) + cpuMsOf(p));
+      const was = per.get(name) ?? { user: 0, system: 0 };
+      const now = cpuSplitOf(p);
+      per.set(name, { user: was.user + now.user, system: was.system + now.system });
     } catch {
       // gone meanwhile
     }
   }
-  const byProgram = [...per].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / want).toFixed(2)}`).join(', ');
+  const byProgram = [...per]
+    .sort((a, b) => b[1].user + b[1].system - a[1].user - a[1].system)
+    .map(([k, v]) => `${k} ${((v.user + v.system) / want).toFixed(2)} (${(v.user / want).toFixed(2)} user)`)
+    .join(', ');
   return { byProgram, deliveredS, emptyS: (performance.now() - t0) / 1000, peakMb, peakProcesses, cpuMs };
 }
 
-async function drain(n: number, concurrencylocal: number): Promise<Watched> {
+async function drain(n: number, concurrencylocal: number, wrap: string[] = []): Promise<Watched> {
   const inst = installWithUsers('qbench-drain-', users);
   try {
     configure(inst, concurrencylocal);
     await (await fill(inst, n, 32)).go();
     const t0 = performance.now();
-    const m = startMta(inst);
+    const m = startMta(inst, wrap);
     const w = await watch(inst, m, n, t0);
-    await stopMta(m);
+    await stopMta(m, wrap.length > 0);
     return w;
   } finally {
     rmSync(inst.dir, { recursive: true, force: true });
@@ -274,7 +279,9 @@ if (process.argv[2] === '--fill') {
   });
 } else if (process.argv[2] === '--one') {
   // One drain, for profiling: `npx tsx bench/drain.ts --one MESSAGES CONCURRENCYLOCAL`.
-  const w = await drain(Number(process.argv[3] ?? 2000), Number(process.argv[4] ?? 100));
+  // With a fifth argument DIR: under `strace -ff -o DIR/t` (one file of syscalls per process).
+  const dir = process.argv[5];
+  const w = await drain(Number(process.argv[3] ?? 2000), Number(process.argv[4] ?? 100), dir === undefined ? [] : ['strace', '-ff', '-o', `${dir}/t`]);
   process.stdout.write(`${JSON.stringify(w)}\n`);
   process.exit(0);
 } else if (import.meta.url === `file://${process.argv[1]}`) {

@@ -58,11 +58,17 @@ const clockTicksPerSecond = 100;
 
 /** utime + stime of a process, ms (/proc/<pid>/stat fields 14 and 15). */
 export function cpuMsOf(pid: number): number {
+  const { user, system } = cpuSplitOf(pid);
+  return user + system;
+}
+
+/** utime and stime of a process, ms. */
+export function cpuSplitOf(pid: number): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+    return { user: (Number(fields[11]) * 1000) / clockTicksPerSecond, system: (Number(fields[12]) * 1000) / clockTicksPerSecond };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 

@@ -24,6 +24,9 @@ import { receivedLine } from '../impl/lib/received.ts';
 import type { Sys } from '../impl/sys/types.ts';
 import { runQueueCrash } from '../sim/scenarios/queue-crash.ts';
 import { lspawnBench } from './lspawn.ts';
+import { drainBench } from './drain.ts';
+import { smtpBench } from './smtp.ts';
+import { table } from './host.ts';
 
 const quick = process.argv.includes('--quick');
 const root = join(import.meta.dirname, '..');
@@ -149,6 +152,7 @@ try {
 }
 await simulator();
 rows.push(...(await lspawnBench({ quick })));
-const width = Math.max(...rows.map(([k]) => k.length));
-process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+rows.push(...(await drainBench({ quick })));
+await smtpBench(rows, quick);
+process.stdout.write(table(rows));
 process.exit(0);

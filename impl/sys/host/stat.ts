@@ -2,7 +2,7 @@
 // exact: 64-bit inode numbers above 2^53 (XFS inode64, btrfs) fail loudly with EOVERFLOW, as
 // stat(2) does for a too-small st_ino.
 
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { SysError } from '../errors.ts';
 import { S, type FileKind, type Stat } from '../types.ts';
 
@@ -50,4 +50,23 @@ function safe(n: bigint, syscall: string, path?: string): number {
 /** Milliseconds with the sub-millisecond part kept as a fraction, as Node's number Stats do. */
 function ms(ns: bigint): number {
   return Number(ns / nsPerMs) + Number(ns % nsPerMs) / 1e6;
+}
+
+/** From Node's number Stats, which cost far less than bigint ones (no BigInt per field); when a
+ *  field is too big for a double to be exact, from `exact()` (a bigint stat of the same file). */
+export function statFromNumbers(st: Stats, exact: () => BigIntStats, syscall: string, path?: string): Stat {
+  if (st.ino > Number.MAX_SAFE_INTEGER || st.size > Number.MAX_SAFE_INTEGER || st.dev > Number.MAX_SAFE_INTEGER) return statFrom(exact(), syscall, path);
+  return {
+    dev: st.dev,
+    ino: st.ino,
+    mode: st.mode,
+    kind: kindOf(st.mode),
+    nlink: st.nlink,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    atimeMs: st.atimeMs,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+  };
 }

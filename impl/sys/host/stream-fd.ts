@@ -10,7 +10,7 @@
 //   with it the fd, is kept until the program calls close();
 // - libuv never closes fds 0-2, so close() closes them itself.
 
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { SysError } from '../errors.ts';
 import { sysErrorFrom } from './errors.ts';
@@ -93,7 +93,21 @@ export class StreamFd {
     this.reclaim();
     if (this.closed) throw new SysError('EBADF', 'write');
     if (this.failure !== null) throw this.failure;
-    const chunk = buf.subarray(offset, offset + length);
+    let chunk = buf.subarray(offset, offset + length);
+    // Fast path: nothing queued in the socket, so write(2) straight to the (non-blocking) fd; the
+    // stream machinery costs more CPU than the syscall for the small commands and log lines the
+    // daemons exchange. What the pipe cannot take now (EAGAIN, a partial write) goes through the
+    // socket, which waits for room; the order of bytes is kept because the socket's queue is empty.
+    if (this.socket.writableLength === 0) {
+      let n = 0;
+      try {
+        n = writeSync(this.fd, chunk);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EAGAIN') throw sysErrorFrom(e, 'write');
+      }
+      if (n === chunk.length) return length;
+      chunk = chunk.subarray(n);
+    }
     await new Promise<void>((resolve, reject) => {
       this.socket.write(chunk, (err) => (err ? reject(sysErrorFrom(err, 'write')) : resolve()));
     });
