@@ -1,9 +1,10 @@
 // SMTP throughput on this host, loopback only, real clients and peers (bench/run.ts runs this; alone:
 // `npx tsx .proto/<script>` calling smtpBench after `npm run build`, as root). Nothing asserts a time.
 //
-//   accepted/s       postfix's smtp-source (one connection per message) into qmail-smtpd, with the
-//                    real setuid qmail-queue, qmail-start not running: 1 and 10 sessions through the
-//                    --listen listener, 10 through tcpserver (one qmail-smtpd process per connection)
+//   accepted/s       postfix's smtp-source (one connection per message) into qmail-smtpd,
+//                    qmail-start not running: 1 and 10 sessions through the --listen listener started
+//                    as root (it runs as qmaild and queues through its one qmail-queued, as qmailq),
+//                    10 through tcpserver (one qmail-smtpd and one setuid qmail-queue per message)
 //   end to end       qmail-start running: from smtp-source's first connect with 10 sessions until
 //                    the last message is in Maildir/new
 //   remote/s         a queue filled with messages for sink.test (control/smtproutes -> postfix's
@@ -18,7 +19,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDomain, installWithUsers, treeOf, type BenchInstall } from './host.ts';
 import {
-  filesIn, freePort, killGroup, missingTools, smtpSource, startGroup, startListener, startQmail, startTcpserver, stopQmail, tcprules, waitFor,
+  filesIn, freePort, killGroup, missingTools, smtpSource, startGroup, startQmail, startRootListener, startTcpserver, stopQmail, tcprules, waitFor,
   waitForPort, type Started,
 } from '../test/network/mta-host.ts';
 
@@ -50,11 +51,21 @@ function cpuSplitMs(pid: number): { self: number; children: number } {
   }
 }
 
+/** The root-started listener's own CPU, and its live children's (qmail-queued), ms. */
+function listenerCpuMs(pid: number): { self: number; children: number } {
+  const children = treeOf(pid).filter((p) => p !== pid).reduce((sum, p) => {
+    const c = cpuSplitMs(p);
+    return sum + c.self + c.children;
+  }, 0);
+  const own = cpuSplitMs(pid);
+  return { self: own.self, children: children + own.children };
+}
+
 function cpuOf(started: Started[]): number {
   return started.reduce((sum, s) => sum + treeCpuAllMs(s.child.pid as number), 0);
 }
 
-const perMsg = (cpuMs: number, n: number): string => `${(cpuMs / n).toFixed(0)} ms CPU/msg`;
+const perMsg = (cpuMs: number, n: number): string => `${(cpuMs / n).toFixed(1)} ms CPU/msg`;
 
 export async function smtpBench(rows: [string, string][], quick: boolean): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -90,7 +101,7 @@ async function run(inst: BenchInstall, rows: [string, string][], quick: boolean,
   const rules = join(inst.dir, 'tcp.smtp.cdb');
   tcprules(rules, '127.0.0.1:allow\n:deny\n');
   const listenPort = await freePort();
-  const listener = await startListener(home, listenPort);
+  const listener = await startRootListener(home, listenPort);
   running.push(listener);
   const tcpPort = await freePort();
   const tcpsrv = await startTcpserver(home, tcpPort, benchDomain, rules);
@@ -103,19 +114,20 @@ async function run(inst: BenchInstall, rows: [string, string][], quick: boolean,
     ['listener', listenPort, 10, quick ? 60 : 500],
     ['tcpserver', tcpPort, 10, quick ? 30 : 200],
   ] as const) {
-    // The listener's own CPU, and its reaped children's: the qmail-queue runs (under tcpserver,
-    // qmail-smtpd and qmail-queue both count as children).
+    // The listener's own CPU and its live qmail-queued's; under tcpserver, its reaped children's
+    // (qmail-smtpd and qmail-queue, one each per message).
     const server = (via === 'listener' ? listener : tcpsrv).child.pid as number;
-    const cpu0 = cpuSplitMs(server);
+    const cpu0 = via === 'listener' ? listenerCpuMs(server) : cpuSplitMs(server);
     const t0 = performance.now();
     const r = await smtpSource(port, sessions, n, 'bench@source.test', rcpt, messageBytes, waitMs);
     const s = (performance.now() - t0) / 1000;
     if (r.code !== 0) throw new Error(`smtp-source exited ${r.code}: ${r.out}`);
     queued += n;
-    const cpu1 = cpuSplitMs(server);
+    const cpu1 = via === 'listener' ? listenerCpuMs(server) : cpuSplitMs(server);
     const self = cpu1.self - cpu0.self;
     const children = cpu1.children - cpu0.children;
-    const split = via === 'listener' ? `listener ${(self / n).toFixed(0)} + qmail-queue ${(children / n).toFixed(0)}` : `tcpserver ${(self / n).toFixed(0)} + qmail-smtpd and qmail-queue ${(children / n).toFixed(0)}`;
+    const ms = (x: number): string => (x / n).toFixed(1);
+    const split = via === 'listener' ? `listener ${ms(self)} + qmail-queued ${ms(children)}` : `tcpserver ${ms(self)} + qmail-smtpd and qmail-queue ${ms(children)}`;
     rows.push([`SMTP accepted, ${via}, ${sessions} session${sessions > 1 ? 's' : ''} (${n} msgs)`, `${(n / s).toFixed(1)} msg/s, ${perMsg(self + children, n)} (${split})`]);
   }
 

@@ -39,7 +39,8 @@ export class SimProcess {
   readonly ppid: number;
   /** The address its sockets have: the host it runs on. */
   readonly ip: string;
-  readonly creds: Creds;
+  /** Replaced whole (never mutated) by setCreds: a root process dropping privileges. */
+  creds: Creds;
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly exe: string;

@@ -3,6 +3,7 @@
 
 import type { Program } from '../impl/sys/types.ts';
 import { main as qmailQueue } from '../impl/queue/main.ts';
+import { main as qmailQueued } from '../impl/queued/main.ts';
 import { main as queueFix } from '../impl/queue-fix/main.ts';
 import { main as qmailQread } from '../impl/qread/main.ts';
 import { main as qmailQstat } from '../impl/qstat/main.ts';
@@ -27,6 +28,7 @@ import { main as sendmail } from '../impl/sendmail/main.ts';
 
 export const qmailPrograms: Readonly<Record<string, Program>> = {
   'qmail-queue': qmailQueue,
+  'qmail-queued': qmailQueued,
   'queue-fix': queueFix,
   'qmail-qread': qmailQread,
   'qmail-qstat': qmailQstat,

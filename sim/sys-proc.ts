@@ -37,6 +37,11 @@ export function makeProc(k: Kernel, p: SimProcess): Proc {
     spawn: (path, argv, opts) => k.syscall(p, 'spawn', 'spawn', () => spawnChild(k, p, path, argv, opts), { path }),
     kill: (pid, sig) => k.syscall(p, 'kill', 'signal', () => sendSignal(k, p, pid, sig), { target: pid, signal: sig }),
     onSignal: (sig, handler) => onSignal(p, sig, handler),
+    setCreds: (uid, gid, groups) =>
+      k.syscall(p, 'setuid', 'meta', () => {
+        setCreds(p, uid, gid, groups);
+        Object.assign(self, { uid, gid, euid: uid, egid: gid, groups: [...groups] });
+      }, { uid, gid }),
     exit: (code) => {
       if (!(Number.isInteger(code) && code >= 0 && code <= 255)) throw new Error(`exit(${code}): not 0..255`);
       if (p.alive) k.end(p, { code, signal: null });
@@ -101,6 +106,13 @@ function sendSignal(k: Kernel, from: SimProcess, pid: number, sig: Signal): void
   // kills itself never runs on (the kernel then leaves this very syscall unsettled).
   if (to === from) deliverSignal(k, to, sig);
   else k.schedule(to, 'signal', () => deliverSignal(k, to, sig));
+}
+
+/** setgroups + setgid + setuid as root: real, effective (and saved) ids all become the new ones. */
+function setCreds(p: SimProcess, uid: number, gid: number, groups: number[]): void {
+  for (const id of [uid, gid, ...groups]) if (!(Number.isInteger(id) && id >= 0)) throw new SysError('EINVAL', 'setuid');
+  if (p.creds.euid !== 0) throw new SysError('EPERM', 'setuid');
+  p.creds = { uid, gid, euid: uid, egid: gid, groups: [...groups] };
 }
 
 function onSignal(p: SimProcess, sig: Signal, handler: () => void): () => void {

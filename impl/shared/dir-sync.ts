@@ -44,11 +44,20 @@ export class DirSyncer {
 
 /** The same Sys whose fs.syncDir is group-committed through one DirSyncer. */
 export function withDirGroupCommit(sys: Sys, syncer = new DirSyncer(sys.fs)): Sys {
+  // Each method is bound once, not at every call: a delivery worker makes thousands of calls.
+  const bound = new WeakMap<object, unknown>();
+  const syncDir = (path: string): Promise<void> => syncer.sync(path);
   const fs = new Proxy(sys.fs, {
     get(target, prop, receiver) {
-      if (prop === 'syncDir') return (path: string) => syncer.sync(path);
+      if (prop === 'syncDir') return syncDir;
       const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (typeof v !== 'function') return v;
+      let b = bound.get(v);
+      if (b === undefined) {
+        b = (v as (...a: unknown[]) => unknown).bind(target);
+        bound.set(v, b);
+      }
+      return b;
     },
   });
   return { ...sys, fs };

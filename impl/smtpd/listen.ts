@@ -3,14 +3,17 @@
 // (tcpserver's -c 40): past that, accepting waits for a session to end. Each connection gets the
 // tcp-environ variables tcpserver would set (TCPLOCALIP, TCPLOCALPORT, TCPREMOTEIP, TCPREMOTEPORT,
 // PROTO) over the daemon's environment, and reads the controls afresh, as a new qmail-smtpd would.
+// Messages are queued through the Queueing the caller set up (./privsep.ts): one qmail-queued for
+// the whole listener when it was started as root, else a qmail-queue per message.
 
-import type { Accepted, Address, Sys } from '../sys/types.ts';
+import type { Accepted, Address, Listener, Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import { writeAll } from '../shared/fdio.ts';
 import { latin1Bytes } from '../lib/latin1.ts';
 import { smtpdReply } from '../../spec/smtpd.ts';
 import { loadSetup } from './config.ts';
 import { runSession } from './session.ts';
+import type { QueueClient } from './queue-client.ts';
 
 /** Concurrent sessions of one listener (tcpserver's default). */
 export const sessionsMax = 40;
@@ -36,32 +39,74 @@ export function connectionEnv(base: Record<string, string>, a: Accepted): Record
   };
 }
 
-/** Serves until the process is stopped (a signal) or the listener fails; a session's bug ends it all. */
-export async function listenLoop(sys: Sys, home: string, env: Record<string, string>, at: Address): Promise<number> {
-  const listener = await sys.net.listen(at);
+/** How the listener's sessions queue, and what ends the listener: `died` settles when qmail-queued
+ *  is gone (null when messages are queued by a qmail-queue per message, which nothing can end). */
+export interface Queueing {
+  client: QueueClient;
+  died: Promise<string> | null;
+}
+
+/** After qmail-queued died: how long sessions get to send their 451 replies before we exit. */
+export const queuedDeadGraceMs = 1000;
+
+/** Serves until the process is stopped (a signal), the listener fails (SysError), or qmail-queued
+ *  dies: then it stops accepting, lets the sessions answer what was in flight (451, never 250) for
+ *  at most queuedDeadGraceMs, and returns 111 so that supervise starts a new listener and queue.
+ *  A session's bug ends it all. */
+export async function listenLoop(sys: Sys, home: string, env: Record<string, string>, listener: Listener, q: Queueing): Promise<number> {
   sys.log.event('info', 'smtpd.listening', { host: listener.local.host, port: listener.local.port });
   let active = 0;
   let wake: (() => void) | null = null;
   let bug: unknown = null;
+  let stopped = false;
+  const poke = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  // A fresh promise per accept, settled when qmail-queued dies: racing every accept against one
+  // long-lived promise would leave a reaction on it per connection, for the process's whole life.
+  let stopAccept: (() => void) | null = null;
+  void q.died?.then(() => {
+    stopped = true;
+    stopAccept?.();
+    poke();
+  });
   for (;;) {
-    while (active >= sessionsMax && bug === null) await new Promise<void>((r) => (wake = r));
+    while (active >= sessionsMax && bug === null && !stopped) await new Promise<void>((r) => (wake = r));
     if (bug !== null) throw bug;
-    const a = await listener.accept();
+    if (stopped) break;
+    const accepting = listener.accept();
+    const stop = new Promise<null>((r) => (stopAccept = () => r(null)));
+    const a = await Promise.race([accepting, stop]);
+    stopAccept = null;
+    if (a === null) {
+      void accepting.then((late) => sys.fs.close(late.fd)).catch(() => undefined);
+      break;
+    }
     active++;
-    void serve(sys, home, env, a)
+    void serve(sys, home, env, a, q.client)
       .catch((e: unknown) => {
         bug = e;
       })
       .finally(() => {
         active--;
-        const w = wake;
-        wake = null;
-        w?.();
+        poke();
       });
   }
+  await listener.close().catch(() => undefined);
+  const graceEnd = sys.clock.monotonicMs() + queuedDeadGraceMs;
+  while (active > 0 && bug === null && sys.clock.monotonicMs() < graceEnd) {
+    await Promise.race([new Promise<void>((r) => (wake = r)), sys.clock.sleep(Math.max(1, graceEnd - sys.clock.monotonicMs()))]);
+  }
+  if (bug !== null) throw bug;
+  return queuedDiedExit;
 }
 
-async function serve(sys: Sys, home: string, base: Record<string, string>, a: Accepted): Promise<void> {
+/** The listener's exit after qmail-queued died: temporary, as qmail's 111. */
+export const queuedDiedExit = 111;
+
+async function serve(sys: Sys, home: string, base: Record<string, string>, a: Accepted, queue: QueueClient): Promise<void> {
   const env = connectionEnv(base, a);
   try {
     const setup = await loadSetup(sys, home, env);
@@ -69,7 +114,7 @@ async function serve(sys: Sys, home: string, base: Record<string, string>, a: Ac
       await writeAll(sys, a.fd, latin1Bytes(smtpdReply.dieControl)).catch(() => undefined);
       return;
     }
-    const code = await runSession(sys, setup.cfg, { home, env, inFd: a.fd, outFd: a.fd, timeoutMs: setup.timeoutMs });
+    const code = await runSession(sys, setup.cfg, { home, env, inFd: a.fd, outFd: a.fd, timeoutMs: setup.timeoutMs, queue });
     sys.log.event('debug', 'smtpd.session_end', { remote: a.remote.host, code });
   } finally {
     await sys.fs.close(a.fd).catch((e: unknown) => {

@@ -2,8 +2,11 @@
 //
 // Usage:   tcpserver ... qmail-smtpd      (no arguments)
 //          qmail-smtpd --listen HOST:PORT  (one process serving every connection in-process,
-//          impl/smtpd/listen.ts; exits 1 on a bad HOST:PORT, 111 when it cannot listen)
+//          impl/smtpd/listen.ts; exits 1 on a bad HOST:PORT, 111 when it cannot listen, cannot
+//          set up its queue, or when its qmail-queued died: supervise then starts it again)
 // Runs as: qmaild (tcpserver's -u/-g), so that qmail-queue writes "invoked from network".
+//          --listen started as root binds, starts qmail-queued as qmailq (one long-lived queue
+//          writer for every session, impl/smtpd/privsep.ts) and then becomes qmaild itself.
 // Input:   fd 0, the client's bytes. Controls from <home>/control: me, smtpgreeting, localiphost,
 //          timeoutsmtpd, rcpthosts, morercpthosts.cdb, badmailfrom, databytes.
 //          Environment (tcp-environ): TCPLOCALHOST, TCPLOCALIP, TCPREMOTEIP, TCPREMOTEHOST,
@@ -13,8 +16,8 @@
 // Exit:    0 after QUIT; 1 on EOF, a read error, a timeout, a bare LF in DATA, or unreadable
 //          controls (after "421 unable to read controls (#4.3.0)").
 // Crash safety: nothing is stored here. A message is accepted ("250 ok") only after qmail-queue
-//          exited 0, i.e. after it is durable; a session that dies mid-DATA leaves qmail-queue's
-//          input without an envelope, so it queues nothing.
+//          exited 0 (or qmail-queued answered 0), i.e. after it is durable; a session that dies
+//          mid-DATA leaves qmail-queue's input without an envelope, so it queues nothing.
 
 import type { Sys } from '../sys/types.ts';
 import { qmailHome } from '../shared/queue-config.ts';
@@ -24,6 +27,7 @@ import { smtpdReply } from '../../spec/smtpd.ts';
 import { loadSetup } from './config.ts';
 import { runSession } from './session.ts';
 import { listenLoop, parseListen } from './listen.ts';
+import { setUpQueueing } from './privsep.ts';
 import { SysError } from '../sys/errors.ts';
 
 /** --listen: cannot bind (temporary, as qmail's 111). */
@@ -50,11 +54,28 @@ async function listen(sys: Sys, home: string, env: Record<string, string>, spec:
     await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: usage: qmail-smtpd [--listen host:port]\n`)).catch(() => undefined);
     return permUsage;
   }
+  let listener;
   try {
-    return await listenLoop(sys, home, env, at);
+    listener = await sys.net.listen(at);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
     await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: cannot listen on ${spec}: ${e.code}\n`)).catch(() => undefined);
+    return tempListen;
+  }
+  const q = await setUpQueueing(sys, home, env);
+  if ('error' in q) {
+    await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: ${q.error}\n`)).catch(() => undefined);
+    return tempListen;
+  }
+  let died: string | null = null;
+  void q.died?.then((why) => (died = why));
+  try {
+    const code = await listenLoop(sys, home, env, listener, q);
+    if (died !== null) await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: qmail-queued died (${died}), exiting\n`)).catch(() => undefined);
+    return code;
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: listening on ${spec}: ${e.code}\n`)).catch(() => undefined);
     return tempListen;
   }
 }

@@ -1,11 +1,12 @@
 // One SMTP session: drives the engine (impl/smtpd/engine.ts) over an input fd and an output fd,
-// and queues each message through queueMessage (impl/shared/qq-client.ts) while DATA streams in.
+// and queues each message through a QueueClient (./queue-client.ts: qmail-queue per message, or
+// the listener's qmail-queued) while DATA streams in.
 // Every read and write waits at most timeoutMs: a read timeout says "451 timeout" and ends the
 // session with 1, a write timeout ends it with 1 (qmail's timeoutread/timeoutwrite).
 
 import type { Fd, Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
-import { queueMessage } from '../shared/qq-client.ts';
+import { spawnQueueClient, type QueueClient } from './queue-client.ts';
 import type { ByteSource } from '../queue/enqueue.ts';
 import type { Envelope } from '../lib/envelope.ts';
 import { smtpdReadBytes, smtpdReply } from '../../spec/smtpd.ts';
@@ -19,6 +20,8 @@ export interface SessionOpts {
   inFd: Fd;
   outFd: Fd;
   timeoutMs: number;
+  /** How messages are queued (default: qmail-queue per message, spawnQueueClient). */
+  queue?: QueueClient;
 }
 
 /** Thrown inside the session when it must end now (timeout, EOF, write failure). */
@@ -111,7 +114,13 @@ class SessionIo {
 /** DATA: qmail-queue runs while the message streams from the client into it. */
 async function queueOne(sys: Sys, engine: SmtpdEngine, io: SessionIo, envelope: Envelope, opts: SessionOpts): Promise<void> {
   const src = new DataSource(sys, engine, io);
-  const result = await queueMessage(sys, src, envelope, { home: opts.home, env: opts.env });
+  const queue = opts.queue ?? spawnQueueClient(sys, opts.home, opts.env);
+  const result = await queue.queue(src, envelope);
+  if (result === null) {
+    if (src.started) throw new Error('smtpd session: queue refused after reading DATA');
+    engine.queueOpened(false, sys.clock.nowMs()); // 451 qqt failure, and back to commands
+    return;
+  }
   if (src.ended !== null) throw new SessionEnd(src.ended);
   // qmail-queue may have stopped reading early (or never started): the rest of DATA is still read.
   await src.drain();
@@ -121,7 +130,7 @@ async function queueOne(sys: Sys, engine: SmtpdEngine, io: SessionIo, envelope: 
 
 /** The message as qmail-queue reads it: pulled from the engine, which pulls from the client. */
 class DataSource implements ByteSource {
-  private started = false;
+  started = false;
   private finished = false;
   private left: Uint8Array = new Uint8Array(0);
   /** Set when the session must end (client gone, stray newline, timeout): the exit code. */

@@ -159,6 +159,10 @@ export interface Proc {
   /** Runs handler when the signal arrives; returns a function that removes it. Without a handler
    *  SIGTERM/SIGHUP/SIGALRM/SIGINT end the process, as the kernel's default does. */
   onSignal(signal: Signal, handler: () => void): () => void;
+  /** Drops this process to other credentials for good: setgroups(groups), setgid(gid), setuid(uid)
+   *  (real, effective and saved ids alike), then self shows them. Only root may (EPERM otherwise);
+   *  a daemon binds its port as root and then becomes its own user, as tcpserver -u -g does. */
+  setCreds(uid: number, gid: number, groups: number[]): Promise<void>;
   /** Ends this process now with the code (never returns). Open fds are closed; in the sim its
    *  pending Sys promises never settle. */
   exit(code: number): never;

@@ -116,6 +116,14 @@ export async function startListener(home: string, port: number, env: Record<stri
   return s;
 }
 
+/** qmail-smtpd --listen 127.0.0.1:port started as root (etc/daemontools/qmail-smtpd/run): it binds,
+ *  starts qmail-queued as qmailq and becomes qmaild itself. */
+export async function startRootListener(home: string, port: number, env: Record<string, string> = {}): Promise<Started> {
+  const s = startGroup(join(home, 'bin/qmail-smtpd'), ['--listen', `127.0.0.1:${port}`], { ...pathOnly, QMAILHOME: home, LOGLEVEL: 'warn', ...env });
+  await waitForPort(port);
+  return s;
+}
+
 /** tcpserver running one qmail-smtpd per connection as qmaild, with tcprules' rules in rulesCdb
  *  (etc/daemontools/qmail-smtpd/run, on loopback). */
 export async function startTcpserver(home: string, port: number, local: string, rulesCdb: string): Promise<Started> {

@@ -84,6 +84,8 @@ describe.skipIf(noSwaks)('qmail-smtpd --listen on this host, with swaks', () => 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'smtpd-listen-'));
+    // Started as root, the listener becomes qmaild (impl/smtpd/privsep.ts): it must read all this.
+    chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'home/control'), { recursive: true });
     writeFileSync(join(dir, 'home/control/me'), 'mx.test\n');
     writeFileSync(join(dir, 'fakeqq'), fakeQq);
@@ -103,6 +105,7 @@ describe.skipIf(noSwaks)('qmail-smtpd --listen on this host, with swaks', () => 
     for (let i = 0; i < 3; i++) {
       const out = join(dir, `out${i}`);
       mkdirSync(out);
+      chmodSync(out, 0o777); // written by the stand-in, run as qmaild when the test runs as root
       // The daemon's environment is fixed: each run gets its own stand-in writing to its own directory.
       writeFileSync(join(dir, 'fakeqq'), fakeQq.replaceAll('$FAKEQQ_OUT', out));
       const r = spawnSync('swaks', ['--server', `127.0.0.1:${port}`, '--to', `c${i}@example.com`, '--from', 'a@b', '--body', `m${i}`], { encoding: 'utf8', timeout: 60_000 });

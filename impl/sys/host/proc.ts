@@ -82,6 +82,23 @@ export class HostProc implements Proc {
     };
   }
 
+  async setCreds(uid: number, gid: number, groups: number[]): Promise<void> {
+    for (const id of [uid, gid, ...groups]) if (!(Number.isInteger(id) && id >= 0)) throw new SysError('EINVAL', 'setuid');
+    if (process.geteuid?.() !== 0) throw new SysError('EPERM', 'setuid');
+    // Groups first, uid last: after setuid nothing else may be changed. glibc applies each to every
+    // thread (libuv's pool included).
+    mappedSync('setgroups', undefined, () => process.setgroups?.(groups));
+    mappedSync('setgid', undefined, () => process.setgid?.(gid));
+    mappedSync('setuid', undefined, () => process.setuid?.(uid));
+    const self = this.self;
+    self.uid = posixId(process.getuid);
+    self.euid = posixId(process.geteuid);
+    self.gid = posixId(process.getgid);
+    self.egid = posixId(process.getegid);
+    self.groups = process.getgroups?.() ?? [];
+    if (self.uid !== uid || self.euid !== uid || self.gid !== gid) throw new Error(`setCreds: still uid ${self.uid}/${self.euid} gid ${self.gid}`);
+  }
+
   exit(code: number): never {
     this.beforeExit();
     process.exit(code);

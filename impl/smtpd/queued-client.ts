@@ -1,0 +1,160 @@
+// The listener's side of qmail-queued (impl/queued/main.ts): started once as qmailq by the root
+// listener, then every session's message is a request over the one pipe pair
+// (impl/lib/queued-protocol.ts). The message goes piece by piece as DATA arrives, each piece
+// awaited (a session holds one piece at most: bounded memory, and the pipe's backpressure reaches
+// the SMTP client), then the envelope; the reply is qmail-queue's exit code, 0 only once durable.
+//
+// When qmail-queued dies, every request without its reply ends as a crashed qmail-queue does
+// ("451 qq crashed"), later DATA commands get "451 qqt failure", and `died` settles: the listener
+// then stops (impl/smtpd/listen.ts) and supervise starts it again, with a new qmail-queued.
+
+import type { Fd, Sys } from '../sys/types.ts';
+import { SysError } from '../sys/errors.ts';
+import { qq } from '../../spec/exit-codes.ts';
+import { encodeEnvelope, type Envelope } from '../lib/envelope.ts';
+import { FrameDecoder, FrameError } from '../lib/frame.ts';
+import { qqOutcome } from '../lib/qq-message.ts';
+import {
+  decodeQueuedReply, encodeQueuedRequest, queuedFrameBytesMax, queuedPieceBytesMax, type QueuedRequest,
+} from '../lib/queued-protocol.ts';
+import type { ByteSource } from '../queue/enqueue.ts';
+import { FrameSink } from '../shared/frame-sink.ts';
+import type { QueueClientResult } from '../shared/qq-client.ts';
+import type { QueueClient } from './queue-client.ts';
+
+export interface QueuedCreds {
+  uid: number;
+  gid: number;
+}
+
+/** Starts qmail-queued as `server` (qmailq), queueing for clientUid (qmaild). Throws SysError. */
+export async function startQueued(sys: Sys, home: string, env: Record<string, string>, server: QueuedCreds, clientUid: number): Promise<QueuedClient> {
+  const child = await sys.proc.spawn(`${home}/bin/qmail-queued`, ['qmail-queued', String(clientUid)], {
+    env, cwd: home, uid: server.uid, gid: server.gid, groups: [server.gid], fds: ['pipe', 'pipe', 2],
+  });
+  const q = new QueuedClient(sys, child.pid, child.fds[0] as Fd, child.fds[1] as Fd);
+  // Death shows as EOF on the reply pipe, after every reply it wrote: not here, where replies
+  // still unread would be lost.
+  void child.wait().then((st) => sys.log.event('info', 'smtpd.queued_exit', { pid: child.pid, code: st.code, signal: st.signal }));
+  return q;
+}
+
+export class QueuedClient implements QueueClient {
+  private readonly sink: FrameSink;
+  private readonly pending = new Map<number, (code: number | null) => void>();
+  private nextId = 1;
+  private dead = false;
+  private onDeath: (why: string) => void = () => undefined;
+  /** Settles (with why) when qmail-queued is gone. */
+  readonly died: Promise<string>;
+
+  constructor(
+    private readonly sys: Sys,
+    /** qmail-queued's pid: "qp PID" in 250 replies, as qmail-queue's pid is. */
+    readonly pid: number,
+    toServer: Fd,
+    private readonly fromServer: Fd,
+  ) {
+    this.sink = new FrameSink(sys, toServer);
+    this.died = new Promise((r) => (this.onDeath = r));
+    void this.readReplies();
+  }
+
+  async queue(src: ByteSource, envelope: Envelope): Promise<QueueClientResult | null> {
+    if (this.dead) return null;
+    const id = this.takeId();
+    const reply = new Promise<number | null>((r) => this.pending.set(id, r));
+    const sent = await this.send(id, src, envelope);
+    const code = await reply;
+    if (code === null) return this.result(qqOutcome({ signal: 'SIGKILL' }, null), null);
+    if (!sent) return this.result(qqOutcome({ code: qq.tempReadError }, null), null);
+    return this.result(qqOutcome({ code }, null), { code, signal: null });
+  }
+
+  /** The next request id (u32, wrapping) not in flight. */
+  private takeId(): number {
+    let id = this.nextId;
+    while (this.pending.has(id)) id = id >= 0xffff_fffe ? 1 : id + 1;
+    this.nextId = id >= 0xffff_fffe ? 1 : id + 1;
+    return id;
+  }
+
+  /** Open, pieces, envelope, end; on a failing src, abort instead. False when src failed. The open
+   *  goes with the first piece, and the envelope with the end: two writes for a small message. */
+  private async send(id: number, src: ByteSource, envelope: Envelope): Promise<boolean> {
+    let open: QueuedRequest[] = [{ kind: 'O', id }];
+    const buf = new Uint8Array(queuedPieceBytesMax);
+    for (;;) {
+      let n: number;
+      try {
+        n = await src.read(buf);
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e;
+        await this.request(...open, { kind: 'A', id }).catch(() => undefined);
+        return false;
+      }
+      if (n === 0) break;
+      // encodeQueuedRequest copies the piece, so buf is free again once queued.
+      const sent = await this.request(...open, { kind: 'M', id, bytes: buf.subarray(0, n) }).then(() => true, () => false);
+      open = [];
+      if (!sent) return this.drainSource(src, buf);
+    }
+    const env = encodeEnvelope(envelope);
+    const pieces: QueuedRequest[] = [];
+    for (let at = 0; at < env.length; at += queuedPieceBytesMax) pieces.push({ kind: 'V', id, bytes: env.subarray(at, at + queuedPieceBytesMax) });
+    await this.request(...open, ...pieces, { kind: 'E', id }).catch(() => undefined);
+    return true;
+  }
+
+  /** qmail-queued is gone mid-message: the session still reads DATA to its end. */
+  private async drainSource(src: ByteSource, buf: Uint8Array): Promise<boolean> {
+    try {
+      while ((await src.read(buf)) > 0);
+      return true;
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      return false;
+    }
+  }
+
+  private request(...rs: QueuedRequest[]): Promise<void> {
+    return this.sink.send(...rs.map(encodeQueuedRequest)).catch((e: unknown) => {
+      if (e instanceof SysError) this.die(`write: ${e.code}`);
+      throw e;
+    });
+  }
+
+  private result(o: ReturnType<typeof qqOutcome>, status: QueueClientResult['status']): QueueClientResult {
+    return { ...o, status, pid: this.pid };
+  }
+
+  private async readReplies(): Promise<void> {
+    const decoder = new FrameDecoder(queuedFrameBytesMax);
+    try {
+      for (;;) {
+        const buf = new Uint8Array(4096);
+        const n = await this.sys.fs.read(this.fromServer, buf, 0, buf.length, null);
+        if (n === 0) return this.die('EOF');
+        for (const p of decoder.push(buf.subarray(0, n))) {
+          const r = decodeQueuedReply(p);
+          const settle = this.pending.get(r.id);
+          this.pending.delete(r.id);
+          settle?.(r.code);
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof SysError || e instanceof FrameError)) throw e;
+      this.die(e instanceof SysError ? `read: ${e.code}` : e.message);
+    }
+  }
+
+  /** Every request without a reply ends as if its qmail-queue crashed. */
+  die(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.sys.log.event('error', 'smtpd.queued_died', { pid: this.pid, why });
+    for (const settle of this.pending.values()) settle(null);
+    this.pending.clear();
+    this.onDeath(why);
+  }
+}
