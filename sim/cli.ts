@@ -2,7 +2,8 @@
 // clock for "wall time", entropy for a fresh seed, the git commit) is handed in by scripts/qsim.ts,
 // so sim/ itself stays free of ambient IO.
 //
-//   qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N]
+//   qsim list: every scenario with one line (the catalogue's: sim/cli-catalogue.ts, --size N)
+//   qsim run [--scenario queue-crash|mta-crash|net-crash|NAME from qsim list] [--seed N] [--messages N] [--clients N] [--crashes N]
 //            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism] [--html FILE]
 //   qsim explore: sim/cli-explore.ts
 //   qsim replay, qsim swarm, qsim merge: sim/cli-replay.ts, sim/cli-swarm.ts
@@ -24,6 +25,8 @@ import { sameTraceTwice } from './determinism.ts';
 import { runMtaCli } from './cli-mta.ts';
 import { runNetCli } from './cli-net.ts';
 import { replayQueueCli } from './cli-replay-queue.ts';
+import { listText, runCatalogueCli } from './cli-catalogue.ts';
+import { isScenarioName } from './scenarios/catalogue.ts';
 
 export interface CliHost {
   argv: string[];
@@ -40,7 +43,7 @@ export interface CliHost {
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
 
-const usage = `usage: qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
+const usage = `usage: qsim list\n       qsim run --scenario NAME (from qsim list) [--seed N] [--size N] [--profile P] [--html FILE]\n       qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
 
 export async function runCli(host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = host.argv;
@@ -49,11 +52,15 @@ export async function runCli(host: CliHost): Promise<number> {
   if (command === 'merge') return mergeCli(host, rest);
   if (command === 'explore') return exploreCli(host, rest);
   if (command === 'replay-queue') return replayQueueCli(host, rest);
+  if (command === 'list') {
+    host.out(listText());
+    return 0;
+  }
   if (command !== 'run') {
     host.err(usage);
     return 2;
   }
-  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag', html: 'string' });
+  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag', html: 'string', size: 'string' });
   if ('error' in parsed) {
     host.err(`qsim: ${parsed.error}\n${usage}`);
     return 2;
@@ -61,6 +68,9 @@ export async function runCli(host: CliHost): Promise<number> {
   const a = parsed.values;
   const profile = (a['profile'] ?? 'posix') as CrashProfile;
   const scenario = a['scenario'] ?? 'queue-crash';
+  if (profiles.includes(profile) && isScenarioName(scenario as string)) {
+    return runCatalogueCli(host, scenario as Parameters<typeof runCatalogueCli>[1], { seed: a['seed'] as number | undefined, size: a['size'] === undefined ? undefined : Number(a['size']), profile, html: a['html'] as string | undefined });
+  }
   if (!profiles.includes(profile) || !['queue-crash', 'mta-crash', 'net-crash'].includes(scenario as string)) {
     host.err(usage);
     return 2;

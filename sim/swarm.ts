@@ -11,6 +11,7 @@ import { Prng } from './prng.ts';
 import { runQueueCrash, type QueueCrashOpts } from './scenarios/queue-crash.ts';
 import type { LedgerCounts } from './checkers/ledger.ts';
 import type { CrashProfile } from './fs-api.ts';
+import { coverageRows, mergeCoverage, type CoverageCounts } from './coverage.ts';
 
 export interface SwarmBounds {
   messagesMin: number;
@@ -47,6 +48,8 @@ export interface SeedReport {
   checkedTwice: boolean;
   wallMs: number;
   replay: string;
+  /** Coverage marks reached (sim/coverage.ts); absent in reports of older commits. */
+  coverage?: CoverageCounts;
 }
 
 export interface SwarmSummary {
@@ -57,6 +60,8 @@ export interface SwarmSummary {
   last: number | null;
   wallMs: number;
   failing: { seed: number; violation: string; replay: string }[];
+  /** Coverage marks reached, added up over the seeds. */
+  coverage?: CoverageCounts;
 }
 
 export interface SwarmReport {
@@ -113,7 +118,11 @@ export async function runSwarmSeed(seed: number, plan: SwarmPlan, wallMs: () => 
       if (again.traceHash !== r.traceHash) violations.unshift(`nondeterminism: trace hash ${r.traceHash}, then ${again.traceHash} (run --check-determinism)`);
     }
     const base = { seed, knobs, counts: r.counts, crashChoices: r.crashChoices, checks: r.checks, events: r.events, simMs: r.simMs };
-    return { ...base, violations, traceHash: r.traceHash, checkedTwice, wallMs: Math.round(wallMs() - t0), replay };
+    // The marks queue-crash's result shows (its world has no trace watch).
+    const coverage: CoverageCounts = {};
+    if (r.crashes > 0) coverage['power-loss'] = r.crashes;
+    if (r.counts.refused > 0) coverage['qq-tempfail'] = r.counts.refused;
+    return { ...base, violations, traceHash: r.traceHash, checkedTwice, wallMs: Math.round(wallMs() - t0), replay, coverage };
   } catch (e) {
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { ...lostSeed(seed, plan.bounds, ''), violations: [`scenario threw: ${message}`], checkedTwice, wallMs: Math.round(wallMs() - t0) };
@@ -156,6 +165,7 @@ export function buildReport(commit: string, bounds: SwarmBounds, results: readon
     last: seeds[seeds.length - 1]?.seed ?? null,
     wallMs: seeds.reduce((sum, s) => sum + s.wallMs, 0),
     failing,
+    coverage: mergeCoverage(seeds.map((x) => x.coverage)),
   };
   return { kind: 'qsim-swarm', version: 1, commit, bounds, summary, seeds };
 }
@@ -187,5 +197,7 @@ export function summaryText(r: SwarmReport): string {
   const range = s.first === null ? 'no seeds' : `seeds ${s.first}..${s.last}`;
   const head = `${range}: ${s.seeds} run, ${s.passed} passed, ${s.failed} failed (${(s.wallMs / 1000).toFixed(1)} s of work)\n`;
   const lines = s.failing.map((f) => `  seed ${f.seed}: ${f.violation}\n    replay: ${f.replay}\n`);
-  return head + lines.join('');
+  const { reached } = coverageRows(s.coverage ?? {});
+  const marks = reached.length === 0 ? '' : `coverage marks reached: ${reached.map(([n, c]) => `${n} ${c}`).join(', ')}\n`;
+  return head + lines.join('') + marks;
 }

@@ -48,7 +48,14 @@ async function queue(sys: Sys, startMs: number): Promise<number> {
   } catch {
     return qq.tempHomeDir;
   }
-  const layout = await queueLayout(sys, home);
+  // A control file that cannot be read (EIO) is qmail-queue's 55, as a bad one is: never a crash.
+  let layout: Awaited<ReturnType<typeof queueLayout>>;
+  try {
+    layout = await queueLayout(sys, home);
+  } catch (e) {
+    if (e instanceof SysError) return qq.tempConfig;
+    throw e;
+  }
   if ('error' in layout) return qq.tempConfig;
   if (!(await chdirOk(sys, home)) || !(await chdirOk(sys, layout.dir))) return qq.tempHomeDir;
 
