@@ -14,6 +14,7 @@ import type { Installation } from './install.ts';
 import type { Kernel } from './kernel.ts';
 import type { SimProcess } from './proc.ts';
 import type { SpawnHandle, WorldExit } from './world.ts';
+import { latin1 } from '../impl/lib/latin1.ts';
 
 export interface BootOpts {
   /** qmail-lspawn's defaultdelivery (default ./Maildir/). */
@@ -152,10 +153,4 @@ const simLogger: Program = async (sys) => {
 export function installAs(k: Kernel, inst: Installation, name: string, program: string, main?: Program): void {
   if (main !== undefined && k.programs.get(program) === undefined) k.programs.register(program, main);
   k.install(`${inst.home}/bin/${name}`, program, { uid: 0, gid: 0, mode: 0o755 });
-}
-
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
 }

@@ -9,7 +9,7 @@
 
 import type { Chooser, CrashProfile, Ctx, FaultHook, FsOp, OpenFile, SimFsApi } from './fs-api.ts';
 import { O, S, type FileKind, type Stat } from '../impl/sys/types.ts';
-import { SysError, isSysError, type Errno } from '../impl/sys/errors.ts';
+import { isSysError, type Errno } from '../impl/sys/errors.ts';
 import { crash } from './fs/crash.ts';
 import { Durability } from './fs/durable.ts';
 import type { Image } from './fs/image.ts';
@@ -17,6 +17,7 @@ import { checkInvariants } from './fs/invariants.ts';
 import { Inode, asBuffer, inGroup, modeOf, permits, rootIno, utf8Bytes } from './fs/inode.ts';
 import { isDot, pathBytesMax, resolve, type Resolved } from './fs/path.ts';
 import { Table } from './fs/table.ts';
+import { sysError } from './syscall.ts';
 
 export interface SimFsOptions {
   profile: CrashProfile;
@@ -77,17 +78,17 @@ export class SimFs implements SimFsApi {
 
   open(ctx: Ctx, path: string, flags: number, mode: number): OpenFile {
     this.fault('open', path);
-    if ((flags & O.ACCMODE) === O.ACCMODE) throw new SysError('EINVAL', 'open', path);
+    if ((flags & O.ACCMODE) === O.ACCMODE) throw sysError('EINVAL', 'open', path);
     const excl = (flags & O.CREAT) !== 0 && (flags & O.EXCL) !== 0;
     // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST on the link itself.
     const r = this.resolve(ctx, 'open', path, !excl && (flags & O.NOFOLLOW) === 0);
     let inode = r.inode;
     if (inode === null) {
-      if ((flags & O.CREAT) === 0) throw new SysError('ENOENT', 'open', path);
-      if (r.slash) throw new SysError('EISDIR', 'open', path);
+      if ((flags & O.CREAT) === 0) throw sysError('ENOENT', 'open', path);
+      if (r.slash) throw sysError('EISDIR', 'open', path);
       inode = this.create(ctx, r, 'open', path, 'file', mode & ~ctx.umask, '');
     } else {
-      if (excl) throw new SysError('EEXIST', 'open', path);
+      if (excl) throw sysError('EEXIST', 'open', path);
       this.openExisting(ctx, inode, flags, path);
     }
     inode.opens++;
@@ -97,9 +98,9 @@ export class SimFs implements SimFsApi {
   read(of: OpenFile, buf: Uint8Array, offset: number, length: number, position: number | null): number {
     const d = this.desc(of, 'read');
     this.fault('read', null);
-    if ((d.flags & O.ACCMODE) === O.WRONLY) throw new SysError('EBADF', 'read');
-    if (d.kind === 'dir') throw new SysError('EISDIR', 'read');
-    if (d.kind !== 'file') throw new SysError('EINVAL', 'read');
+    if ((d.flags & O.ACCMODE) === O.WRONLY) throw sysError('EBADF', 'read');
+    if (d.kind === 'dir') throw sysError('EISDIR', 'read');
+    if (d.kind !== 'file') throw sysError('EINVAL', 'read');
     checkRange(buf, offset, length, position, 'read');
     const at = position ?? d.pos;
     const n = at >= d.inode.size ? 0 : d.inode.node.read(buf, offset, length, at);
@@ -112,16 +113,16 @@ export class SimFs implements SimFsApi {
   write(of: OpenFile, buf: Uint8Array, offset: number, length: number, position: number | null): number {
     const d = this.desc(of, 'write');
     this.fault('write', null);
-    if ((d.flags & O.ACCMODE) === O.RDONLY) throw new SysError('EBADF', 'write');
-    if (d.kind !== 'file') throw new SysError('EINVAL', 'write');
+    if ((d.flags & O.ACCMODE) === O.RDONLY) throw sysError('EBADF', 'write');
+    if (d.kind !== 'file') throw sysError('EINVAL', 'write');
     checkRange(buf, offset, length, position, 'write');
     const inode = d.inode;
     // Linux appends under O_APPEND even for pwrite.
     const at = (d.flags & O.APPEND) !== 0 ? inode.size : (position ?? d.pos);
     if (length === 0) return 0;
-    if (at + length > fileBytesMax) throw new SysError('EFBIG', 'write');
+    if (at + length > fileBytesMax) throw sysError('EFBIG', 'write');
     const grow = Math.max(0, at + length - inode.size);
-    if (this.table.used + grow > this.capacity) throw new SysError('ENOSPC', 'write');
+    if (this.table.used + grow > this.capacity) throw sysError('ENOSPC', 'write');
     const bytes = buf.subarray(offset, offset + length);
     inode.node.write(asBuffer(bytes), 0, length, at);
     this.table.used += grow;
@@ -134,7 +135,7 @@ export class SimFs implements SimFsApi {
   fsync(of: OpenFile): void {
     const d = this.desc(of, 'fsync');
     this.fault('fsync', null);
-    if (d.kind === 'fifo') throw new SysError('EINVAL', 'fsync');
+    if (d.kind === 'fifo') throw sysError('EINVAL', 'fsync');
     this.dura.fsync(d.inode);
   }
 
@@ -147,9 +148,9 @@ export class SimFs implements SimFsApi {
   ftruncate(of: OpenFile, length: number): void {
     const d = this.desc(of, 'ftruncate');
     this.fault('ftruncate', null);
-    if (d.kind !== 'file' || (d.flags & O.ACCMODE) === O.RDONLY) throw new SysError('EINVAL', 'ftruncate');
-    if (!(Number.isSafeInteger(length) && length >= 0)) throw new SysError('EINVAL', 'ftruncate');
-    if (length > fileBytesMax) throw new SysError('EFBIG', 'ftruncate');
+    if (d.kind !== 'file' || (d.flags & O.ACCMODE) === O.RDONLY) throw sysError('EINVAL', 'ftruncate');
+    if (!(Number.isSafeInteger(length) && length >= 0)) throw sysError('EINVAL', 'ftruncate');
+    if (length > fileBytesMax) throw sysError('EFBIG', 'ftruncate');
     this.truncate(d.inode, length);
   }
 
@@ -179,10 +180,10 @@ export class SimFs implements SimFsApi {
     // link(2) does not follow a final symlink: it links the symlink itself.
     const inode = this.existing(this.resolve(ctx, 'link', existing, false), 'link', existing);
     const dst = this.resolve(ctx, 'link', newPath, false);
-    if (dst.inode !== null) throw new SysError('EEXIST', 'link', newPath);
-    if (dst.slash) throw new SysError('ENOENT', 'link', newPath);
+    if (dst.inode !== null) throw sysError('EEXIST', 'link', newPath);
+    if (dst.slash) throw sysError('ENOENT', 'link', newPath);
     this.mayCreate(ctx, dst.dir, 'link', newPath);
-    if (inode.kind === 'dir') throw new SysError('EPERM', 'link', existing);
+    if (inode.kind === 'dir') throw sysError('EPERM', 'link', existing);
     const now = this.nowMs();
     this.addEntry(dst.dir, dst.name, inode, now);
     inode.ctimeMs = now;
@@ -193,27 +194,27 @@ export class SimFs implements SimFsApi {
     this.fault('rename', oldPath);
     const src = this.resolve(ctx, 'rename', oldPath, false);
     const dst = this.resolve(ctx, 'rename', newPath, false);
-    if (isDot(src.name) || isDot(dst.name)) throw new SysError('EBUSY', 'rename', oldPath);
+    if (isDot(src.name) || isDot(dst.name)) throw sysError('EBUSY', 'rename', oldPath);
     const s = this.existing(src, 'rename', oldPath);
-    if (s.kind !== 'dir' && (src.slash || dst.slash)) throw new SysError('ENOTDIR', 'rename', newPath);
+    if (s.kind !== 'dir' && (src.slash || dst.slash)) throw sysError('ENOTDIR', 'rename', newPath);
     const t = dst.inode;
-    if (s.kind === 'dir' && this.isAncestor(s, dst.dir)) throw new SysError('EINVAL', 'rename', newPath);
-    if (t !== null && t.kind === 'dir' && this.isAncestor(t, src.dir)) throw new SysError('ENOTEMPTY', 'rename', newPath);
+    if (s.kind === 'dir' && this.isAncestor(s, dst.dir)) throw sysError('EINVAL', 'rename', newPath);
+    if (t !== null && t.kind === 'dir' && this.isAncestor(t, src.dir)) throw sysError('ENOTEMPTY', 'rename', newPath);
     // Two names of one inode: rename does nothing (POSIX).
     if (s === t) return;
     this.mayDelete(ctx, src.dir, s, s.kind === 'dir', 'rename', oldPath);
     if (t !== null) this.mayDelete(ctx, dst.dir, t, s.kind === 'dir', 'rename', newPath);
     else this.mayCreate(ctx, dst.dir, 'rename', newPath);
     // Moving a directory rewrites its '..', which needs write permission on it.
-    if (s.kind === 'dir' && src.dir !== dst.dir && !permits(ctx.cred, s, 2)) throw new SysError('EACCES', 'rename', oldPath);
-    if (t !== null && t.entries !== null && t.entries.size > 0) throw new SysError('ENOTEMPTY', 'rename', newPath);
+    if (s.kind === 'dir' && src.dir !== dst.dir && !permits(ctx.cred, s, 2)) throw sysError('EACCES', 'rename', oldPath);
+    if (t !== null && t.entries !== null && t.entries.size > 0) throw sysError('ENOTEMPTY', 'rename', newPath);
     this.moveEntry(src, dst, s, t);
   }
 
   unlink(ctx: Ctx, path: string): void {
     this.fault('unlink', path);
     const r = this.resolve(ctx, 'unlink', path, false);
-    if (isDot(r.name)) throw new SysError('EISDIR', 'unlink', path);
+    if (isDot(r.name)) throw sysError('EISDIR', 'unlink', path);
     const inode = this.existing(r, 'unlink', path);
     this.mayDelete(ctx, r.dir, inode, false, 'unlink', path);
     this.removeName(r.dir, r.name, inode);
@@ -222,27 +223,27 @@ export class SimFs implements SimFsApi {
   mkdir(ctx: Ctx, path: string, mode: number): void {
     this.fault('mkdir', path);
     const r = this.resolve(ctx, 'mkdir', path, false);
-    if (r.inode !== null) throw new SysError('EEXIST', 'mkdir', path);
+    if (r.inode !== null) throw sysError('EEXIST', 'mkdir', path);
     this.create(ctx, r, 'mkdir', path, 'dir', mode & 0o1777 & ~ctx.umask, '');
   }
 
   rmdir(ctx: Ctx, path: string): void {
     this.fault('rmdir', path);
     const r = this.resolve(ctx, 'rmdir', path, false);
-    if (r.name === '.') throw new SysError('EINVAL', 'rmdir', path);
-    if (r.name === '..') throw new SysError('ENOTEMPTY', 'rmdir', path);
-    if (r.name === '/') throw new SysError('EBUSY', 'rmdir', path);
+    if (r.name === '.') throw sysError('EINVAL', 'rmdir', path);
+    if (r.name === '..') throw sysError('ENOTEMPTY', 'rmdir', path);
+    if (r.name === '/') throw sysError('EBUSY', 'rmdir', path);
     const inode = this.existing(r, 'rmdir', path);
     this.mayDelete(ctx, r.dir, inode, true, 'rmdir', path);
-    if (inode.entries !== null && inode.entries.size > 0) throw new SysError('ENOTEMPTY', 'rmdir', path);
+    if (inode.entries !== null && inode.entries.size > 0) throw sysError('ENOTEMPTY', 'rmdir', path);
     this.removeName(r.dir, r.name, inode);
   }
 
   readdir(ctx: Ctx, path: string): string[] {
     this.fault('readdir', path);
     const inode = this.existing(this.resolve(ctx, 'readdir', path, true), 'readdir', path);
-    if (inode.entries === null) throw new SysError('ENOTDIR', 'readdir', path);
-    if (!permits(ctx.cred, inode, 4)) throw new SysError('EACCES', 'readdir', path);
+    if (inode.entries === null) throw sysError('ENOTDIR', 'readdir', path);
+    if (!permits(ctx.cred, inode, 4)) throw sysError('EACCES', 'readdir', path);
     inode.atimeMs = this.nowMs();
     return this.shuffle([...inode.entries.keys()]);
   }
@@ -268,7 +269,7 @@ export class SimFs implements SimFsApi {
       // Linux: an owner may only give the file to one of its own groups, never to another user.
       const ok = ctx.cred.uid === inode.node.uid && newUid === inode.node.uid &&
         (newGid === inode.node.gid || inGroup(ctx.cred, newGid));
-      if (!ok) throw new SysError('EPERM', 'chown', path);
+      if (!ok) throw sysError('EPERM', 'chown', path);
     }
     inode.node.uid = newUid;
     inode.node.gid = newGid;
@@ -296,25 +297,25 @@ export class SimFs implements SimFsApi {
   mkfifo(ctx: Ctx, path: string, mode: number): void {
     this.fault('mkfifo', path);
     const r = this.resolve(ctx, 'mkfifo', path, false);
-    if (r.inode !== null) throw new SysError('EEXIST', 'mkfifo', path);
-    if (r.slash) throw new SysError('ENOENT', 'mkfifo', path);
+    if (r.inode !== null) throw sysError('EEXIST', 'mkfifo', path);
+    if (r.slash) throw sysError('ENOENT', 'mkfifo', path);
     this.create(ctx, r, 'mkfifo', path, 'fifo', mode & 0o7777 & ~ctx.umask, '');
   }
 
   symlink(ctx: Ctx, target: string, path: string): void {
     this.fault('symlink', path);
-    if (target === '') throw new SysError('ENOENT', 'symlink', path);
-    if (utf8Bytes(target) >= pathBytesMax) throw new SysError('ENAMETOOLONG', 'symlink', path);
+    if (target === '') throw sysError('ENOENT', 'symlink', path);
+    if (utf8Bytes(target) >= pathBytesMax) throw sysError('ENAMETOOLONG', 'symlink', path);
     const r = this.resolve(ctx, 'symlink', path, false);
-    if (r.inode !== null) throw new SysError('EEXIST', 'symlink', path);
-    if (r.slash) throw new SysError('ENOENT', 'symlink', path);
+    if (r.inode !== null) throw sysError('EEXIST', 'symlink', path);
+    if (r.slash) throw sysError('ENOENT', 'symlink', path);
     this.create(ctx, r, 'symlink', path, 'symlink', 0o777, target);
   }
 
   readlink(ctx: Ctx, path: string): string {
     this.fault('readlink', path);
     const inode = this.existing(this.resolve(ctx, 'readlink', path, false), 'readlink', path);
-    if (inode.kind !== 'symlink') throw new SysError('EINVAL', 'readlink', path);
+    if (inode.kind !== 'symlink') throw sysError('EINVAL', 'readlink', path);
     return inode.node.symlink;
   }
 
@@ -377,7 +378,7 @@ export class SimFs implements SimFsApi {
 
   private fault(op: FsOp, path: string | null): void {
     const code = this.hook?.(op, path) ?? null;
-    if (code !== null) throw new SysError(code, op, path ?? undefined);
+    if (code !== null) throw sysError(code, op, path ?? undefined);
   }
 
   private resolve(ctx: Ctx, syscall: string, path: string, follow: boolean): Resolved {
@@ -394,25 +395,22 @@ export class SimFs implements SimFsApi {
   }
 
   private existing(r: Resolved, syscall: string, path: string): Inode {
-    if (r.inode === null) throw new SysError('ENOENT', syscall, path);
+    if (r.inode === null) throw sysError('ENOENT', syscall, path);
     return r.inode;
   }
 
   private desc(of: OpenFile, syscall: string): Description {
-    if (!(of instanceof Description) || of.closed || of.epoch !== this.epoch) throw new SysError('EBADF', syscall);
+    if (!(of instanceof Description) || of.closed || of.epoch !== this.epoch) throw sysError('EBADF', syscall);
     return of;
   }
 
   private openExisting(ctx: Ctx, inode: Inode, flags: number, path: string): void {
-    const fail = (code: Errno): never => {
-      throw new SysError(code, 'open', path);
-    };
     const acc = flags & O.ACCMODE;
-    if (inode.kind === 'symlink') fail('ELOOP');
-    if ((flags & O.DIRECTORY) !== 0 && inode.kind !== 'dir') fail('ENOTDIR');
-    if (inode.kind === 'dir' && ((flags & O.CREAT) !== 0 || acc !== O.RDONLY || (flags & O.TRUNC) !== 0)) fail('EISDIR');
+    if (inode.kind === 'symlink') failWith('ELOOP', 'open', path);
+    if ((flags & O.DIRECTORY) !== 0 && inode.kind !== 'dir') failWith('ENOTDIR', 'open', path);
+    if (inode.kind === 'dir' && ((flags & O.CREAT) !== 0 || acc !== O.RDONLY || (flags & O.TRUNC) !== 0)) failWith('EISDIR', 'open', path);
     const want = (acc !== O.WRONLY ? 4 : 0) | (acc !== O.RDONLY || (flags & O.TRUNC) !== 0 ? 2 : 0);
-    if (!permits(ctx.cred, inode, want)) fail('EACCES');
+    if (!permits(ctx.cred, inode, want)) failWith('EACCES', 'open', path);
     if ((flags & O.TRUNC) !== 0 && inode.kind === 'file') this.truncate(inode, 0);
   }
 
@@ -457,25 +455,22 @@ export class SimFs implements SimFsApi {
 
   private mayCreate(ctx: Ctx, dir: Inode, syscall: string, path: string): void {
     // A removed directory (still someone's cwd) takes no new entries.
-    if (dir.links === 0) throw new SysError('ENOENT', syscall, path);
-    if (!permits(ctx.cred, dir, 3)) throw new SysError('EACCES', syscall, path);
+    if (dir.links === 0) throw sysError('ENOENT', syscall, path);
+    if (!permits(ctx.cred, dir, 3)) throw sysError('EACCES', syscall, path);
   }
 
   /** Linux's may_delete: write+search on the directory, the sticky rule, and the victim's type. */
   private mayDelete(ctx: Ctx, dir: Inode, victim: Inode, isDir: boolean, syscall: string, path: string): void {
-    const fail = (code: Errno): never => {
-      throw new SysError(code, syscall, path);
-    };
-    if (!permits(ctx.cred, dir, 3)) fail('EACCES');
+    if (!permits(ctx.cred, dir, 3)) failWith('EACCES', syscall, path);
     const uid = ctx.cred.uid;
-    if ((dir.mode & S.ISVTX) !== 0 && uid !== 0 && uid !== victim.node.uid && uid !== dir.node.uid) fail('EPERM');
-    if (isDir && victim.kind !== 'dir') fail('ENOTDIR');
-    if (isDir && victim.ino === rootIno) fail('EBUSY');
-    if (!isDir && victim.kind === 'dir') fail('EISDIR');
+    if ((dir.mode & S.ISVTX) !== 0 && uid !== 0 && uid !== victim.node.uid && uid !== dir.node.uid) failWith('EPERM', syscall, path);
+    if (isDir && victim.kind !== 'dir') failWith('ENOTDIR', syscall, path);
+    if (isDir && victim.ino === rootIno) failWith('EBUSY', syscall, path);
+    if (!isDir && victim.kind === 'dir') failWith('EISDIR', syscall, path);
   }
 
   private mayChangeMeta(ctx: Ctx, inode: Inode, syscall: string, path: string): void {
-    if (ctx.cred.uid !== 0 && ctx.cred.uid !== inode.node.uid) throw new SysError('EPERM', syscall, path);
+    if (ctx.cred.uid !== 0 && ctx.cred.uid !== inode.node.uid) throw sysError('EPERM', syscall, path);
   }
 
   private isAncestor(a: Inode, d: Inode): boolean {
@@ -543,6 +538,10 @@ export class SimFs implements SimFsApi {
   }
 }
 
+function failWith(code: Errno, syscall: string, path: string): never {
+  throw sysError(code, syscall, path);
+}
+
 function isUnchanged(id: number): boolean {
   return id === -1 || id === 0xffffffff;
 }
@@ -550,5 +549,5 @@ function isUnchanged(id: number): boolean {
 function checkRange(buf: Uint8Array, offset: number, length: number, position: number | null, syscall: string): void {
   const ok = Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 &&
     offset + length <= buf.length && (position === null || (Number.isSafeInteger(position) && position >= 0));
-  if (!ok) throw new SysError('EINVAL', syscall);
+  if (!ok) throw sysError('EINVAL', syscall);
 }

@@ -2,10 +2,10 @@
 // are socket pairs of kernel channels (sim/files.ts); sim/sys-net.ts does connect and accept.
 
 import type { Address, MxRecord } from '../impl/sys/types.ts';
-import { SysError } from '../impl/sys/errors.ts';
 import type { ChanDesc } from './files.ts';
 import { assert } from './assert.ts';
 import { WaitQueue } from './wait-queue.ts';
+import { sysError } from './syscall.ts';
 
 /** What connecting to a host does instead of reaching a listener. */
 export type HostFault = 'unreachable' | 'timeout' | 'refuse';
@@ -65,12 +65,12 @@ export class SimNet {
   }
 
   lookupMx(name: string): MxRecord[] {
-    if (this.dnsTempFail.has(dnsKey(name))) throw new SysError('EAGAIN', 'resolveMx', name);
+    if (this.dnsTempFail.has(dnsKey(name))) throw sysError('EAGAIN', 'resolveMx', name);
     return (this.mx.get(dnsKey(name)) ?? []).map((r) => ({ ...r }));
   }
 
   lookupA(name: string): string[] {
-    if (this.dnsTempFail.has(dnsKey(name))) throw new SysError('EAGAIN', 'resolveA', name);
+    if (this.dnsTempFail.has(dnsKey(name))) throw sysError('EAGAIN', 'resolveA', name);
     if (isIpv4(name)) return [name];
     return [...(this.a.get(dnsKey(name)) ?? [])];
   }
@@ -79,7 +79,7 @@ export class SimNet {
   bind(local: Address, ownerPid: number): ListenerState {
     const port = local.port === 0 ? this.ephemeralPort(local.host) : local.port;
     const key = addrKey(local.host, port);
-    if (this.listeners.has(key)) throw new SysError('EADDRINUSE', 'listen', key);
+    if (this.listeners.has(key)) throw sysError('EADDRINUSE', 'listen', key);
     const l = new ListenerState({ host: local.host, port }, ownerPid);
     this.listeners.set(key, l);
     return l;
@@ -102,7 +102,7 @@ export class SimNet {
       this.nextPort = port === ephemeralLast ? ephemeralFirst : port + 1;
       if (!this.listeners.has(addrKey(host, port))) return port;
     }
-    throw new SysError('EADDRNOTAVAIL', 'bind');
+    throw sysError('EADDRNOTAVAIL', 'bind');
   }
 
   /** Power loss: every socket is gone (the DNS table and faults are the world's, and stay). */

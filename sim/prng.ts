@@ -72,12 +72,30 @@ export class Prng {
     return items;
   }
 
+  /** n bytes: each u32() in turn, low byte first. u32's steps inlined over int32 locals (the same
+   *  bits mod 2^32): workloads draw megabytes of bodies. */
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
     for (let i = 0; i < n; i += 4) {
-      const x = this.u32();
-      for (let k = 0; k < 4 && i + k < n; k++) out[i + k] = (x >>> (8 * k)) & 0xff;
+      const t = (a + b + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      // A typed array drops writes past its end and keeps the low 8 bits of each value.
+      out[i] = t;
+      out[i + 1] = t >>> 8;
+      out[i + 2] = t >>> 16;
+      out[i + 3] = t >>> 24;
     }
+    this.a = a;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
     return out;
   }
 }

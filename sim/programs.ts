@@ -2,6 +2,7 @@
 // `#!sim <name>` runs the Program registered under <name>.
 
 import type { Program } from '../impl/sys/types.ts';
+import { latin1 } from '../impl/lib/latin1.ts';
 import { assert } from './assert.ts';
 
 /** First line of an installed program file. */
@@ -27,11 +28,8 @@ export class Programs {
 
 /** The program name in a file's first bytes, or null when it is not a `#!sim` file. */
 export function parseShebang(head: Uint8Array): string | null {
-  let line = '';
-  for (const b of head) {
-    if (b === 0x0a) break;
-    line += String.fromCharCode(b);
-  }
+  const nl = head.indexOf(0x0a);
+  const line = latin1(head.subarray(0, nl < 0 ? head.length : nl));
   if (!line.startsWith(simShebang)) return null;
   const name = line.slice(simShebang.length).trim();
   return name === '' ? null : name;

@@ -6,12 +6,12 @@
 
 import type { Fd, Fs, Stat } from '../impl/sys/types.ts';
 import { O } from '../impl/sys/types.ts';
-import { SysError, isSysError } from '../impl/sys/errors.ts';
+import { isSysError } from '../impl/sys/errors.ts';
 import type { Ctx } from './fs-api.ts';
 import type { Desc } from './files.ts';
 import type { Kernel } from './kernel.ts';
 import type { SimProcess } from './proc.ts';
-import { Blocked } from './syscall.ts';
+import { Blocked, sysError } from './syscall.ts';
 import { openPath } from './sys-open.ts';
 
 export function makeFs(k: Kernel, p: SimProcess): Fs {
@@ -22,37 +22,80 @@ export function makeFs(k: Kernel, p: SimProcess): Fs {
     return k.syscall(p, name, 'meta', () => op(ctx), { path, ...extra });
   };
   return {
-    open: (path, flags, mode = 0o666) => openPath(k, p, path, flags, mode),
-    close: (fd) => k.syscall(p, 'close', 'meta', () => closeFd(k, p, fd), { fd }),
-    read: (fd, buf, offset = 0, length = buf.length - offset, position = null) =>
-      readFd(k, p, fd, buf, offset, length, position),
-    write: (fd, buf, offset = 0, length = buf.length - offset, position = null) =>
-      writeFd(k, p, fd, buf, offset, length, position),
-    fsync: (fd) => k.syscall(p, 'fsync', 'fsync', () => fs.fsync(fileOf(p, fd, 'fsync').of), { fd }),
-    fstat: (fd) => k.syscall(p, 'fstat', 'meta', () => fstatFd(k, p.desc(fd, 'fstat')), { fd }),
-    ftruncate: (fd, length) =>
-      k.syscall(p, 'ftruncate', 'meta', () => fs.ftruncate(fileOf(p, fd, 'ftruncate').of, length), { fd, length }),
-    lock: (fd, wait) => k.syscall(p, 'lock', 'meta', () => lockFd(k, p, fd, wait), { fd, wait }),
-    unlock: (fd) => k.syscall(p, 'unlock', 'meta', () => k.files.unlock(fileOf(p, fd, 'flock')), { fd }),
-    stat: (path) => onPath('stat', path, (ctx) => fs.stat(ctx, path)),
-    lstat: (path) => onPath('lstat', path, (ctx) => fs.lstat(ctx, path)),
-    link: (existing, newPath) => onPath('link', existing, (ctx) => fs.link(ctx, existing, newPath), { to: newPath }),
-    rename: (oldPath, newPath) => onPath('rename', oldPath, (ctx) => fs.rename(ctx, oldPath, newPath), { to: newPath }),
-    unlink: (path) => onPath('unlink', path, (ctx) => fs.unlink(ctx, path)),
-    mkdir: (path, mode) => onPath('mkdir', path, (ctx) => fs.mkdir(ctx, path, mode)),
-    rmdir: (path) => onPath('rmdir', path, (ctx) => fs.rmdir(ctx, path)),
-    readdir: (path) => onPath('readdir', path, (ctx) => fs.readdir(ctx, path)),
-    chmod: (path, mode) => onPath('chmod', path, (ctx) => fs.chmod(ctx, path, mode), { mode }),
-    chown: (path, uid, gid) => onPath('chown', path, (ctx) => fs.chown(ctx, path, uid, gid), { uid, gid }),
-    utimes: (path, atimeMs, mtimeMs) => onPath('utimes', path, (ctx) => fs.utimes(ctx, path, atimeMs, mtimeMs)),
-    mkfifo: (path, mode) => onPath('mkfifo', path, (ctx) => fs.mkfifo(ctx, path, mode)),
-    symlink: (target, path) => onPath('symlink', path, (ctx) => fs.symlink(ctx, target, path)),
-    readlink: (path) => onPath('readlink', path, (ctx) => fs.readlink(ctx, path)),
-    syncDir: (path) => {
+    open(path, flags, mode = 0o666) {
+      return openPath(k, p, path, flags, mode);
+    },
+    close(fd) {
+      return k.syscall(p, 'close', 'meta', () => closeFd(k, p, fd), { fd });
+    },
+    read(fd, buf, offset = 0, length = buf.length - offset, position = null) {
+      return readFd(k, p, fd, buf, offset, length, position);
+    },
+    write(fd, buf, offset = 0, length = buf.length - offset, position = null) {
+      return writeFd(k, p, fd, buf, offset, length, position);
+    },
+    fsync(fd) {
+      return k.syscall(p, 'fsync', 'fsync', () => fs.fsync(fileOf(p, fd, 'fsync').of), { fd });
+    },
+    fstat(fd) {
+      return k.syscall(p, 'fstat', 'meta', () => fstatFd(k, p.desc(fd, 'fstat')), { fd });
+    },
+    ftruncate(fd, length) {
+      return k.syscall(p, 'ftruncate', 'meta', () => fs.ftruncate(fileOf(p, fd, 'ftruncate').of, length), { fd, length });
+    },
+    lock(fd, wait) {
+      return k.syscall(p, 'lock', 'meta', () => lockFd(k, p, fd, wait), { fd, wait });
+    },
+    unlock(fd) {
+      return k.syscall(p, 'unlock', 'meta', () => k.files.unlock(fileOf(p, fd, 'flock')), { fd });
+    },
+    stat(path) {
+      return onPath('stat', path, (ctx) => fs.stat(ctx, path));
+    },
+    lstat(path) {
+      return onPath('lstat', path, (ctx) => fs.lstat(ctx, path));
+    },
+    link(existing, newPath) {
+      return onPath('link', existing, (ctx) => fs.link(ctx, existing, newPath), { to: newPath });
+    },
+    rename(oldPath, newPath) {
+      return onPath('rename', oldPath, (ctx) => fs.rename(ctx, oldPath, newPath), { to: newPath });
+    },
+    unlink(path) {
+      return onPath('unlink', path, (ctx) => fs.unlink(ctx, path));
+    },
+    mkdir(path, mode) {
+      return onPath('mkdir', path, (ctx) => fs.mkdir(ctx, path, mode));
+    },
+    rmdir(path) {
+      return onPath('rmdir', path, (ctx) => fs.rmdir(ctx, path));
+    },
+    readdir(path) {
+      return onPath('readdir', path, (ctx) => fs.readdir(ctx, path));
+    },
+    chmod(path, mode) {
+      return onPath('chmod', path, (ctx) => fs.chmod(ctx, path, mode), { mode });
+    },
+    chown(path, uid, gid) {
+      return onPath('chown', path, (ctx) => fs.chown(ctx, path, uid, gid), { uid, gid });
+    },
+    utimes(path, atimeMs, mtimeMs) {
+      return onPath('utimes', path, (ctx) => fs.utimes(ctx, path, atimeMs, mtimeMs));
+    },
+    mkfifo(path, mode) {
+      return onPath('mkfifo', path, (ctx) => fs.mkfifo(ctx, path, mode));
+    },
+    symlink(target, path) {
+      return onPath('symlink', path, (ctx) => fs.symlink(ctx, target, path));
+    },
+    readlink(path) {
+      return onPath('readlink', path, (ctx) => fs.readlink(ctx, path));
+    },
+    syncDir(path) {
       const ctx = p.ctx();
       return k.syscall(p, 'syncDir', 'fsync', () => syncDir(k, ctx, path), { path });
     },
-    trigger: (path) => {
+    trigger(path) {
       const ctx = p.ctx();
       return k.syscall(p, 'trigger', 'meta', () => trigger(k, ctx, path), { path });
     },
@@ -69,13 +112,13 @@ function closeFd(k: Kernel, p: SimProcess, fd: Fd): void {
  *  fsync on a pipe is). */
 function fileOf(p: SimProcess, fd: Fd, syscall: string): Desc & { type: 'file' } {
   const d = p.desc(fd, syscall);
-  if (d.type !== 'file') throw new SysError('EINVAL', syscall);
+  if (d.type !== 'file') throw sysError('EINVAL', syscall);
   return d;
 }
 
 function checkRange(buf: Uint8Array, offset: number, length: number, syscall: string): void {
   const ok = Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0;
-  if (!ok || offset + length > buf.length) throw new SysError('EINVAL', syscall);
+  if (!ok || offset + length > buf.length) throw sysError('EINVAL', syscall);
 }
 
 function readFd(k: Kernel, p: SimProcess, fd: Fd, buf: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
@@ -83,17 +126,17 @@ function readFd(k: Kernel, p: SimProcess, fd: Fd, buf: Uint8Array, offset: numbe
   let d: Desc | null = null;
   return k.syscall(p, 'read', 'io', () => {
     d ??= p.desc(fd, 'read');
-    if (d.refs === 0) throw new SysError('EBADF', 'read');
+    if (d.refs === 0) throw sysError('EBADF', 'read');
     checkRange(buf, offset, length, 'read');
     if (d.type === 'file') {
-      if ((d.of.flags & O.ACCMODE) === O.WRONLY) throw new SysError('EBADF', 'read');
+      if ((d.of.flags & O.ACCMODE) === O.WRONLY) throw sysError('EBADF', 'read');
       return k.fs.read(d.of, buf, offset, length, position);
     }
-    if (position !== null) throw new SysError('ESPIPE', 'read');
-    if (d.rx === null) throw new SysError('EBADF', 'read');
+    if (position !== null) throw sysError('ESPIPE', 'read');
+    if (d.rx === null) throw sysError('EBADF', 'read');
     const n = d.rx.read(buf, offset, length);
     if (n !== 'empty') return n;
-    if (d.nonblock) throw new SysError('EAGAIN', 'read');
+    if (d.nonblock) throw sysError('EAGAIN', 'read');
     return new Blocked(d.rx.readable);
   }, { fd, length });
 }
@@ -110,16 +153,16 @@ function writeFd(k: Kernel, p: SimProcess, fd: Fd, buf: Uint8Array, offset: numb
   let d: Desc | null = null;
   return k.syscall(p, 'write', 'io', () => {
     d ??= p.desc(fd, 'write');
-    if (d.refs === 0) throw new SysError('EBADF', 'write');
+    if (d.refs === 0) throw sysError('EBADF', 'write');
     if (d.type === 'file') {
-      if ((d.of.flags & O.ACCMODE) === O.RDONLY) throw new SysError('EBADF', 'write');
+      if ((d.of.flags & O.ACCMODE) === O.RDONLY) throw sysError('EBADF', 'write');
       return k.fs.write(d.of, data, 0, data.length, position);
     }
-    if (position !== null) throw new SysError('ESPIPE', 'write');
-    if (d.tx === null) throw new SysError('EBADF', 'write');
+    if (position !== null) throw sysError('ESPIPE', 'write');
+    if (d.tx === null) throw sysError('EBADF', 'write');
     const n = d.tx.write(data, 0, data.length);
     if (n !== 'full') return n;
-    if (d.nonblock) throw new SysError('EAGAIN', 'write');
+    if (d.nonblock) throw sysError('EAGAIN', 'write');
     return new Blocked(d.tx.writable);
   }, { fd, length });
 }
@@ -127,7 +170,7 @@ function writeFd(k: Kernel, p: SimProcess, fd: Fd, buf: Uint8Array, offset: numb
 function fstatFd(k: Kernel, d: Desc): Stat {
   if (d.type === 'file') return k.fs.fstat(d.of);
   if (d.of !== null) return k.fs.fstat(d.of);
-  if (d.stat === null) throw new SysError('EBADF', 'fstat');
+  if (d.stat === null) throw sysError('EBADF', 'fstat');
   return { ...d.stat };
 }
 
@@ -135,7 +178,7 @@ function lockFd(k: Kernel, p: SimProcess, fd: Fd, wait: boolean): void | Blocked
   const d = fileOf(p, fd, 'flock');
   const got = k.files.lock(d);
   if (got === true) return;
-  if (!wait) throw new SysError('EAGAIN', 'flock');
+  if (!wait) throw sysError('EAGAIN', 'flock');
   return new Blocked(got);
 }
 

@@ -6,12 +6,11 @@
 
 import type { Fd } from '../impl/sys/types.ts';
 import { O } from '../impl/sys/types.ts';
-import { SysError } from '../impl/sys/errors.ts';
 import type { OpenFile } from './fs-api.ts';
 import type { ChanDesc, Desc, FifoState } from './files.ts';
 import type { Kernel } from './kernel.ts';
 import type { SimProcess } from './proc.ts';
-import { Blocked } from './syscall.ts';
+import { Blocked, sysError } from './syscall.ts';
 
 export function openPath(k: Kernel, p: SimProcess, path: string, flags: number, mode: number): Promise<Fd> {
   const ctx = p.ctx();
@@ -34,7 +33,7 @@ function openFifo(k: Kernel, p: SimProcess, of: OpenFile): Fd | FifoWait {
   const nonblock = (of.flags & O.NONBLOCK) !== 0;
   if (acc === O.WRONLY && nonblock && (k.files.findFifo(of.ino)?.chan.readers ?? 0) === 0) {
     k.fs.close(of);
-    throw new SysError('ENXIO', 'open');
+    throw sysError('ENXIO', 'open');
   }
   const f = k.files.fifoState(of.ino);
   // Peer opens seen before ours: a blocking open waits for a newer one (or a peer already there).

@@ -1,5 +1,6 @@
 // Small pieces of the syscall machinery shared by the kernel and the per-process Sys.
 
+import { SysError, type Errno } from '../impl/sys/errors.ts';
 import type { WaitQueue } from './wait-queue.ts';
 
 /** Returned by a syscall's attempt: wait on `queue`, then try again. */
@@ -17,4 +18,17 @@ export function summarize(r: unknown): Record<string, unknown> {
   if (typeof r === 'number' || typeof r === 'string' || typeof r === 'boolean') return { ret: r };
   if (Array.isArray(r)) return { ret: r.length };
   return {};
+}
+
+/** A SysError made inside a kernel event, without a stack: its stack would show the run loop,
+ *  never the program that made the call (which learns of it in a later microtask), and capturing
+ *  one cost more than the whole failed open or stat it reports. */
+export function sysError(code: Errno, syscall: string, path?: string): SysError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new SysError(code, syscall, path);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

@@ -41,10 +41,7 @@ export class Trace {
 
   record(tUs: number, pid: number, event: string, fields?: Record<string, unknown>, keep = true): void {
     this.observe?.(pid, event, fields);
-    const rec: Record<string, unknown> = { t: tUs / 1000, pid, event };
-    // A field may not overwrite the record's own keys: `t` from a program becomes `_t`.
-    if (fields !== undefined) for (const [key, v] of Object.entries(fields)) rec[Object.hasOwn(rec, key) ? `_${key}` : key] = v;
-    const line = JSON.stringify(rec, jsonSafe);
+    const line = formatLine(tUs, pid, event, fields);
     this.mix(line);
     this.count++;
     this.sink?.(line);
@@ -77,6 +74,67 @@ export class Trace {
     this.h1 = Math.imul(a ^ 0x0a, 0x01000193) >>> 0;
     this.h2 = (Math.imul(b ^ 0x0a, 0x5bd1e995) ^ (b >>> 13)) >>> 0;
   }
+}
+
+/** The record as one JSON line: `{"t":..,"pid":..,"event":..,...fields}`. Every record is formatted
+ *  (the hash covers it), so the usual shape, flat fields with plain names, is written by hand; the
+ *  bytes are those of JSON.stringify(record, jsonSafe), which the rare other shapes still use. */
+export function formatLine(tUs: number, pid: number, event: string, fields: Record<string, unknown> | undefined): string {
+  let line = `{"t":${msOf(tUs)},"pid":${jsonNumber(pid)},"event":${JSON.stringify(event)}`;
+  if (fields === undefined) return `${line}}`;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    // A key the record already has, an index-like key (JS puts those first) or __proto__: the general way.
+    if (key === 't' || key === 'pid' || key === 'event' || key === '__proto__' || isIndexKey(key)) return formatGeneral(tUs, pid, event, fields);
+    const v = jsonValue(fields[key]);
+    if (v !== undefined) line += `,${JSON.stringify(key)}:${v}`;
+  }
+  return `${line}}`;
+}
+
+function formatGeneral(tUs: number, pid: number, event: string, fields: Record<string, unknown>): string {
+  const rec: Record<string, unknown> = { t: tUs / 1000, pid, event };
+  // A field may not overwrite the record's own keys: `t` from a program becomes `_t`.
+  for (const [key, v] of Object.entries(fields)) rec[Object.hasOwn(rec, key) ? `_${key}` : key] = v;
+  return JSON.stringify(rec, jsonSafe);
+}
+
+/** One field's value as JSON.stringify(record, jsonSafe) writes it; undefined: the key is left out. */
+function jsonValue(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return jsonNumber(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'undefined':
+      return undefined;
+    case 'object':
+      return v === null ? 'null' : JSON.stringify(v, jsonSafe);
+    default:
+      return JSON.stringify(jsonSafe('', v));
+  }
+}
+
+/** String(tUs / 1000) from integer arithmetic: below 2^43 µs (278 years) the quotient's shortest
+ *  decimal is the exact one, at most three decimals without trailing zeros. */
+function msOf(tUs: number): string {
+  if (!(Number.isSafeInteger(tUs) && tUs >= 0 && tUs < 2 ** 43)) return jsonNumber(tUs / 1000);
+  const us = tUs % 1000;
+  const ms = (tUs - us) / 1000;
+  if (us === 0) return String(ms);
+  const frac = us < 10 ? `00${us}` : us < 100 ? `0${us}` : String(us);
+  return `${ms}.${frac.charCodeAt(2) !== 48 ? frac : frac.charCodeAt(1) !== 48 ? frac.slice(0, 2) : frac.slice(0, 1)}`;
+}
+
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+function isIndexKey(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57 && String(Number(key) >>> 0) === key && key !== '4294967295';
 }
 
 function hex8(x: number): string {

@@ -18,6 +18,8 @@ export interface GeneratedMessage {
 const enc = new TextEncoder();
 const alnum = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const alnumBytes = new TextEncoder().encode(alnum);
+/** A random byte's text character in body(): one lookup instead of a modulo per byte. */
+const textBytes = Uint8Array.from({ length: 256 }, (_, b) => alnumBytes[b % alnumBytes.length] as number);
 
 function word(rng: Prng, min: number, max: number): string {
   const n = min + rng.int(max - min + 1);
@@ -45,10 +47,15 @@ function body(rng: Prng): Uint8Array {
   let col = 0;
   for (let i = 0; i < size; i++) {
     const b = out[i] as number;
-    const lineEnd = i === size - 1 || col >= 76 || b < 4;
-    out[i] = lineEnd ? 0x0a : (alnumBytes[b % alnumBytes.length] as number);
-    col = lineEnd ? 0 : col + 1;
+    if (col >= 76 || b < 4) {
+      out[i] = 0x0a;
+      col = 0;
+    } else {
+      out[i] = textBytes[b] as number;
+      col++;
+    }
   }
+  if (size > 0) out[size - 1] = 0x0a;
   return out;
 }
 

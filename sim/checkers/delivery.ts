@@ -133,10 +133,17 @@ export function checkDeliveries(input: LedgerInput): LedgerResult {
       counts.duplicateBounces += Math.max(0, bounces - 1);
     }
   }
+  // Refusals by message index, as the names a bounce would give them (one pass, not one per bounce).
+  const refusedNames = new Map<string, Set<string>>();
+  for (const r of refused) {
+    const [index = '', address = ''] = r.split('\0');
+    const names = refusedNames.get(index) ?? new Set<string>();
+    refusedNames.set(index, names.add(input.bounceName(address)));
+  }
   for (const k of bouncedBy.keys()) {
     checks++;
-    const [index, name] = k.split('\0');
-    const refusedHere = [...refused].some((r) => r.startsWith(`${index}\0`) && input.bounceName(r.split('\0')[1] ?? '') === name);
+    const [index = '', name = ''] = k.split('\0');
+    const refusedHere = refusedNames.get(index)?.has(name) ?? false;
     if (!refusedHere) violations.push(`message ${index}: bounced for ${name}, which never failed`);
   }
   if (input.ends !== undefined) violations.push(...afterEnd(seen, input.ends));

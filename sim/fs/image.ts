@@ -104,8 +104,9 @@ export class Bytes {
     this.len = len;
   }
 
+  /** The bytes; the buffer itself when it holds exactly them (the Bytes must not be used after). */
   bytes(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);
   }
 
   private reserve(n: number): void {
@@ -120,8 +121,9 @@ export class Bytes {
 
 /** Applies inode operations, in the order given, to a copy of `base`. */
 export function replayInode(base: Image, ops: readonly InodeOp[]): Image {
-  const im = cloneImage(base);
-  const data = new Bytes(im.data);
+  // One copy of the bytes (Bytes copies its input); a crash replays every file.
+  const im = { ...base };
+  const data = new Bytes(base.data);
   for (const op of ops) {
     if (op.t === 'meta') {
       im.mode = op.mode;

@@ -3,9 +3,10 @@
 // slash forces it), at most 40 of them, components of at most 255 bytes.
 
 import type { Cred } from '../fs-api.ts';
-import { SysError, type Errno } from '../../impl/sys/errors.ts';
+import type { Errno } from '../../impl/sys/errors.ts';
 import { permits, rootIno, utf8Bytes, type Inode } from './inode.ts';
 import type { Table } from './table.ts';
+import { sysError } from '../syscall.ts';
 
 export const nameBytesMax = 255;
 /** PATH_MAX, counting the NUL. */
@@ -38,43 +39,45 @@ export interface Walk {
 }
 
 export function resolve(w: Walk, cwd: string, follow: boolean): Resolved {
-  const fail = (code: Errno): never => {
-    throw new SysError(code, w.syscall, w.path);
-  };
-  if (w.path === '') fail('ENOENT');
-  if (utf8Bytes(w.path) >= pathBytesMax) fail('ENAMETOOLONG');
+  if (w.path === '') fail(w, 'ENOENT');
+  // A UTF-16 unit is at most 3 bytes of UTF-8: short paths need no count.
+  if (w.path.length * 3 >= pathBytesMax && utf8Bytes(w.path) >= pathBytesMax) fail(w, 'ENAMETOOLONG');
   const root = w.table.get(rootIno);
   let cur = w.path.startsWith('/') ? root : cwdInode(w.table, cwd);
-  const todo = components(w.path).reverse();
+  const todo = componentsReversed(w.path);
   const slash = w.path.endsWith('/');
   if (todo.length === 0) return { dir: root, name: '/', inode: root, slash: false };
   for (let links = 0; ; ) {
     const name = todo.pop() as string;
-    if (cur.entries === null) fail('ENOTDIR');
-    if (w.cred !== null && !permits(w.cred, cur, 1)) fail('EACCES');
-    if (utf8Bytes(name) > nameBytesMax) fail('ENAMETOOLONG');
+    if (cur.entries === null) fail(w, 'ENOTDIR');
+    if (w.cred !== null && !permits(w.cred, cur, 1)) fail(w, 'EACCES');
+    if (name.length * 3 > nameBytesMax && utf8Bytes(name) > nameBytesMax) fail(w, 'ENAMETOOLONG');
     // A removed directory (someone's cwd) has no parent to go back to.
-    if (name === '..' && cur.links === 0) fail('ENOENT');
+    if (name === '..' && cur.links === 0) fail(w, 'ENOENT');
     const next = lookup(w.table, cur, name);
     const last = todo.length === 0;
     if (next !== null && next.kind === 'symlink' && (!last || follow || slash)) {
-      if (++links > symlinksMax) fail('ELOOP');
+      if (++links > symlinksMax) fail(w, 'ELOOP');
       const target = next.node.symlink;
-      if (target === '') fail('ENOENT');
+      if (target === '') fail(w, 'ENOENT');
       if (target.startsWith('/')) cur = root;
       const parts = components(target);
-      if (parts.length === 0 && last) return finish({ dir: root, name: '/', inode: root, slash }, fail);
+      if (parts.length === 0 && last) return finish({ dir: root, name: '/', inode: root, slash }, w);
       for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i] as string);
       continue;
     }
-    if (last) return finish({ dir: cur, name, inode: next, slash }, fail);
-    if (next === null) fail('ENOENT');
+    if (last) return finish({ dir: cur, name, inode: next, slash }, w);
+    if (next === null) fail(w, 'ENOENT');
     cur = next as Inode;
   }
 }
 
-function finish(r: Resolved, fail: (code: Errno) => never): Resolved {
-  if (r.slash && r.inode !== null && r.inode.kind !== 'dir') fail('ENOTDIR');
+function fail(w: Walk, code: Errno): never {
+  throw sysError(code, w.syscall, w.path);
+}
+
+function finish(r: Resolved, w: Walk): Resolved {
+  if (r.slash && r.inode !== null && r.inode.kind !== 'dir') fail(w, 'ENOTDIR');
   return r;
 }
 
@@ -89,11 +92,23 @@ function lookup(table: Table, dir: Inode, name: string): Inode | null {
  *  it is walked without permission checks, as Linux would not re-check it either. */
 function cwdInode(table: Table, cwd: string): Inode {
   const r = resolve({ table, cred: null, syscall: 'cwd', path: cwd.startsWith('/') ? cwd : `/${cwd}` }, '/', true);
-  if (r.inode === null) throw new SysError('ENOENT', 'cwd', cwd);
-  if (r.inode.entries === null) throw new SysError('ENOTDIR', 'cwd', cwd);
+  if (r.inode === null) throw sysError('ENOENT', 'cwd', cwd);
+  if (r.inode.entries === null) throw sysError('ENOTDIR', 'cwd', cwd);
   return r.inode;
 }
 
+/** The non-empty components of path, last first (resolve pops them). */
+function componentsReversed(path: string): string[] {
+  const out: string[] = [];
+  let end = path.length;
+  for (let i = path.length - 1; i >= -1; i--) {
+    if (i >= 0 && path.charCodeAt(i) !== 47) continue;
+    if (end > i + 1) out.push(path.slice(i + 1, end));
+    end = i;
+  }
+  return out;
+}
+
 function components(path: string): string[] {
-  return path.split('/').filter((c) => c !== '');
+  return componentsReversed(path).reverse();
 }

@@ -51,8 +51,19 @@ describe('MTA crash property with the real local channel (sim)', () => {
       seed: Number(env['SEED']), messages: Number(env['MESSAGES'] ?? 100), faults: Number(env['FAULTS'] ?? 8),
       profile: (env['PROFILE'] ?? 'posix') as CrashProfile,
       kinds: env['KINDS'] === undefined ? undefined : (env['KINDS'].split(',') as MtaFault[]),
+      durationMs: env['DURATION_MS'] === undefined ? undefined : Number(env['DURATION_MS']),
     });
     console.info(`duplicates: ${r.counts.duplicateDeliveries} deliveries, ${r.counts.duplicateBounces} bounces; faults ${JSON.stringify(r.faults)}`);
+  });
+
+  it('a simulated day (durationMs): messages arrive one by one over 24 h, faults strike at random instants', async () => {
+    const opts: MtaCrashOpts = { seed: 23, messages: 40, faults: 4, profile: 'posix', durationMs: 24 * 3_600_000 };
+    const r = await holds(opts);
+    expect(r.accepted).toBe(41); // the 40, and the clean restart's own message
+    expect(Object.values(r.faults).reduce((a, b) => a + b, 0)).toBe(4);
+    // The day, then the healed phase's four days at least.
+    expect(r.simMs).toBeGreaterThan(5 * 24 * 3_600_000);
+    expect(mtaCrashReplay(opts)).toContain('DURATION_MS=86400000');
   });
 
   it('without faults: every kind of mailbox, bounces, remote mail held, and no duplicates', async () => {
