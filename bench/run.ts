@@ -26,6 +26,7 @@ import { runQueueCrash } from '../sim/scenarios/queue-crash.ts';
 import { lspawnBench } from './lspawn.ts';
 import { drainBench } from './drain.ts';
 import { smtpBench } from './smtp.ts';
+import { simBench } from './sim.ts';
 import { table } from './host.ts';
 
 const quick = process.argv.includes('--quick');
@@ -151,6 +152,7 @@ try {
   inst.cleanup();
 }
 await simulator();
+rows.push(...(await simBench(quick)));
 rows.push(...(await lspawnBench({ quick })));
 rows.push(...(await drainBench({ quick })));
 await smtpBench(rows, quick);

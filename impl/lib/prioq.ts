@@ -56,27 +56,34 @@ export class Prioq {
     return a.dt < b.dt || (a.dt === b.dt && a.seq < b.seq);
   }
 
+  // Sifts move the one slot through a hole (no swaps): qmail-send does this for every delivery.
   private up(i: number): void {
     const h = this.heap;
+    const moving = h[i] as Slot;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i] as Slot, h[p] as Slot)) return;
-      [h[i], h[p]] = [h[p] as Slot, h[i] as Slot];
+      const parent = h[p] as Slot;
+      if (!this.less(moving, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = moving;
   }
 
   private down(i: number): void {
     const h = this.heap;
+    const n = h.length;
+    const moving = h[i] as Slot;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l] as Slot, h[m] as Slot)) m = l;
-      if (r < h.length && this.less(h[r] as Slot, h[m] as Slot)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m] as Slot, h[i] as Slot];
-      i = m;
+      const c = r < n && this.less(h[r] as Slot, h[l] as Slot) ? r : l;
+      const child = h[c] as Slot;
+      if (!this.less(child, moving)) break;
+      h[i] = child;
+      i = c;
     }
+    h[i] = moving;
   }
 }

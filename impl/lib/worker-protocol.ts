@@ -40,8 +40,24 @@ export function requestOverheadBytes(r: Omit<DeliveryRequest, 'message' | 'id'>)
   const fieldHeaderBytes = 4;
   const idBytes = 16;
   let n = 12 * fieldHeaderBytes + 1 + idBytes;
-  for (const k of argOrder) n += enc.encode(r.args[k]).length;
-  for (const [k, v] of Object.entries(r.env)) n += enc.encode(k).length + enc.encode(v).length + 2;
+  for (const k of argOrder) n += utf8Length(r.args[k]);
+  for (const [k, v] of Object.entries(r.env)) n += utf8Length(k) + utf8Length(v) + 2;
+  return n;
+}
+
+/** enc.encode(s).length without encoding (lspawn asks for every delivery, over its whole
+ *  environment): a lone surrogate becomes U+FFFD, 3 bytes, as TextEncoder writes it. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
   return n;
 }
 

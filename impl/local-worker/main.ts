@@ -45,11 +45,13 @@ export function workerMain(local: LocalFn): (sys: Sys) => Promise<number> {
     const replies = new BatchWriter(sys, channel, () => undefined);
     const inflight = new Tasks();
     const decoder = new FrameDecoder(workerFrameBytesMax);
+    // One read buffer; the decoder gets a copy of what arrived, since it keeps pieces (a request's
+    // message is one of them).
+    const buf = new Uint8Array(readChunkBytes);
     reading: for (;;) {
-      const buf = new Uint8Array(readChunkBytes);
       const n = await Promise.race([readOrEof(sys, buf), inflight.failed]);
       if (n === 0) break;
-      for (const payload of decoder.push(buf.subarray(0, n))) {
+      for (const payload of decoder.push(buf.slice(0, n))) {
         const msg = decodeToWorker(payload);
         if ('quit' in msg) break reading;
         inflight.add(run(delivering, local, msg.deliver).then((reply) => replies.send(reply)));
@@ -74,6 +76,7 @@ async function run(sys: Sys, local: LocalFn, req: DeliveryRequest): Promise<Uint
 function bytesSource(bytes: Uint8Array): MessageSource {
   return {
     size: bytes.length,
+    bytes,
     read: async (pos, buf) => {
       if (pos >= bytes.length) return 0;
       const n = Math.min(buf.length, bytes.length - pos);

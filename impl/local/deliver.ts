@@ -63,9 +63,14 @@ async function run(sys: Sys, args: LocalArgs, message: MessageSource, inherited:
   const defaultPart = defaultAt === null ? null : ext.slice(defaultAt);
   const vars = { host, home, user, local, dtLine: dt, sender, rpLine: rp, ufLine: uf, ext, defaultPart, newSender };
   const commands = commandsOf(found === null ? null : latin1(found.content), defaultDelivery);
+  // Built when a program or a forward needs it: a Maildir or mbox delivery never does.
+  let env: Record<string, string> | null = null;
   const ctx: LocalContext = {
     sys, args, message, out, dtLine: dt, rpLine: rp, ufLine: uf,
-    env: programEnv(inherited, vars), qmailHome: qmailHomeOf(sys, inherited),
+    get env() {
+      return (env ??= programEnv(inherited, vars));
+    },
+    qmailHome: qmailHomeOf(sys, inherited),
   };
   const forwardOnly = commands.fileCounts && found !== null && found.forwardOnly;
   return execute(ctx, parseDotQmail(commands.text), forwardOnly, newSender);

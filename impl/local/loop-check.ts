@@ -44,6 +44,10 @@ export class DeliveredToScan {
 /** Throws the permanent looping failure when the header has our Delivered-To line. */
 export async function checkLoop(message: MessageSource, dtLine: Uint8Array): Promise<void> {
   const scan = new DeliveredToScan(dtLine);
+  if (message.bytes !== undefined) {
+    if (scan.push(message.bytes) === 'loop') throw perm(localText.looping);
+    return;
+  }
   const buf = new Uint8Array(ioChunkBytes);
   let pos = 0;
   for (let state: ScanState = 'more'; state === 'more'; ) {

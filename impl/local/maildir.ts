@@ -123,6 +123,11 @@ async function createTmp(sys: Sys, dir: string, host: string): Promise<[Fd, stri
 async function writeMessage(ctx: LocalContext, fd: Fd): Promise<MaildirEnd> {
   const out = new BufferedWriter(ctx.sys, fd);
   await out.write(bytesOf(ctx.rpLine + ctx.dtLine));
+  if (ctx.message.bytes !== undefined) {
+    await out.write(ctx.message.bytes);
+    await out.flush();
+    return maildirEnd.ok;
+  }
   const buf = new Uint8Array(ioChunkBytes);
   for (let pos = 0; ; ) {
     let n: number;

@@ -51,6 +51,7 @@ export function prefixed(head: Uint8Array, rest: ByteSource): ByteSource {
 export function bytesMessage(bytes: Uint8Array): MessageSource {
   return {
     size: bytes.length,
+    bytes,
     read: async (pos, buf) => {
       const n = Math.max(0, Math.min(buf.length, bytes.length - pos));
       buf.set(bytes.subarray(pos, pos + n));

@@ -21,6 +21,8 @@ export interface LocalArgs {
  *  (Node has none): a seekable fd (fstat size + positional reads) or bytes in memory. */
 export interface MessageSource {
   readonly size: number;
+  /** The whole message when it is in memory (a delivery worker's): read without copying. */
+  readonly bytes?: Uint8Array;
   /** Reads up to buf.length bytes at pos; 0 at the end. */
   read(pos: number, buf: Uint8Array): Promise<number>;
 }

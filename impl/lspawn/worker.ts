@@ -146,12 +146,14 @@ export class Worker {
 
   private async readReplies(fd: Fd): Promise<void> {
     const decoder = new FrameDecoder(replyFrameBytesMax);
+    // One read buffer; the decoder gets a copy of what arrived (it keeps pieces; a reply is tens of
+    // bytes, a fresh buffer per read was most of the cost).
+    const buf = new Uint8Array(readChunkBytes);
     try {
       for (;;) {
-        const buf = new Uint8Array(readChunkBytes);
         const n = await this.sys.fs.read(fd, buf, 0, buf.length, null);
         if (n === 0) return;
-        for (const payload of decoder.push(buf.subarray(0, n))) this.replied(payload);
+        for (const payload of decoder.push(buf.slice(0, n))) this.replied(payload);
       }
     } catch (e) {
       if (e instanceof SysError) return;

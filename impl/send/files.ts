@@ -68,6 +68,7 @@ export async function getInfo(sys: Sys, layout: QueueLayout, id: number): Promis
  *  NUL (qmail: !match). Read errors are thrown. */
 export class RecordReader {
   private buf = new Uint8Array(0);
+  private chunk: Uint8Array | null = null;
   private eof = false;
 
   constructor(
@@ -85,9 +86,15 @@ export class RecordReader {
         return { bytes, len: nul + 1 };
       }
       if (this.eof || this.buf.length > this.recordBytesMax) return null;
-      const chunk = new Uint8Array(4096);
+      // One read buffer per reader (a fresh 4 KiB one per read cost more than the read); what
+      // arrived is copied out of it.
+      const chunk = (this.chunk ??= new Uint8Array(4096));
       const n = await this.sys.fs.read(this.fd, chunk, 0, chunk.length, null);
       if (n === 0) this.eof = true;
+      if (this.buf.length === 0) {
+        this.buf = chunk.slice(0, n);
+        continue;
+      }
       const merged = new Uint8Array(this.buf.length + n);
       merged.set(this.buf);
       merged.set(chunk.subarray(0, n), this.buf.length);

@@ -15,16 +15,21 @@ export async function writeAll(sys: Sys, fd: Fd, buf: Uint8Array): Promise<void>
 /** Reads until EOF; throws a plain Error when more than maxBytes arrive (a bound, not a truncation). */
 export async function readAll(sys: Sys, fd: Fd, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  const buf = new Uint8Array(ioChunkBytes);
+  // Most files read whole are small (todo, info, control files): a fresh 64 KiB buffer for each
+  // cost more CPU than the read. The buffer grows once a read fills it.
+  let buf = new Uint8Array(readAllFirstBytes);
   let total = 0;
   for (;;) {
     const n = await sys.fs.read(fd, buf, 0, buf.length, null);
-    if (n === 0) return concat(parts);
+    if (n === 0) return parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts);
     total += n;
     if (total > maxBytes) throw new Error(`readAll: more than ${maxBytes} bytes`);
     parts.push(buf.slice(0, n));
+    if (n === buf.length && buf.length < ioChunkBytes) buf = new Uint8Array(ioChunkBytes);
   }
 }
+
+const readAllFirstBytes = 4096;
 
 /** Collects writes into chunks of ioChunkBytes; flush() must be called before fsync or close.
  *  The buffer is reused: a write completes (the kernel has copied the bytes) before flush returns. */

@@ -20,6 +20,16 @@ export function isSetuidInvocation(sys: Sys): boolean {
 
 /** The installation a program file belongs to: <home>/bin/<prog> or <home>/libexec/<prog>. */
 export function homeOfExe(exe: string): string | null {
+  // A delivery worker asks for every delivery, always with the same exe.
+  if (exe === lastExe.exe) return lastExe.home;
+  const home = homeOf(exe);
+  lastExe = { exe, home };
+  return home;
+}
+
+let lastExe: { exe: string; home: string | null } = { exe: '', home: null };
+
+function homeOf(exe: string): string | null {
   const parts = exe.split('/');
   if (parts.length < 4 || parts[0] !== '') return null;
   const dir = parts[parts.length - 2];

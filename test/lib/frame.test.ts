@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFields, encodeFields, encodeFrame, FrameDecoder, FrameError } from '../../impl/lib/frame.ts';
-import { decodeEnv, decodeReply, decodeRequest, decodeToWorker, encodeEnv, encodeQuit, encodeReply, encodeRequest, requestOverheadBytes, type DeliveryRequest } from '../../impl/lib/worker-protocol.ts';
+import { decodeEnv, decodeReply, decodeRequest, decodeToWorker, encodeEnv, encodeQuit, encodeReply, encodeRequest, requestOverheadBytes, utf8Length, type DeliveryRequest } from '../../impl/lib/worker-protocol.ts';
 import { checkProperty } from '../support/seed.ts';
 
 const file = 'test/lib/frame.test.ts';
@@ -134,5 +134,20 @@ describe('requestOverheadBytes', () => {
         expect(est - exact).toBeLessThanOrEqual(32);
       }),
     );
+  });
+});
+
+describe('utf8Length', () => {
+  it('is the length TextEncoder gives, lone surrogates included', async () => {
+    const enc = new TextEncoder();
+    const units = fc.array(fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0x80, max: 0x7ff }), fc.integer({ min: 0x800, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff })), { maxLength: 40 });
+    await checkProperty(
+      file,
+      fc.property(units, (codes) => {
+        const s = String.fromCharCode(...codes);
+        expect(utf8Length(s)).toBe(enc.encode(s).length);
+      }),
+    );
+    expect(utf8Length('a\u00e9\u20ac\u{1f600}')).toBe(1 + 2 + 3 + 4);
   });
 });

@@ -49,7 +49,10 @@ describe('etc/ run scripts', () => {
     expect(code(join(etc, 'daemontools/qmail-smtpd/log/run'))).toMatch(/qmaill/);
   });
 
-  it('qmail-smtpd runs under tcpserver as qmaild:nofiles', () => {
-    expect(code(join(etc, 'daemontools/qmail-smtpd/run'))).toMatch(/exec tcpserver [^\n]*-u "\$QMAILDUID" -g "\$NOFILESGID"[\s\S]*bin\/qmail-smtpd/);
+  it('qmail-smtpd runs as the listener started as root (it drops to qmaild itself); tcpserver as qmaild:nofiles is the documented alternative', () => {
+    const run = readFileSync(join(etc, 'daemontools/qmail-smtpd/run'), 'utf8');
+    expect(code(join(etc, 'daemontools/qmail-smtpd/run'))).toMatch(/^exec \/var\/qmail\/bin\/qmail-smtpd --listen 0\.0\.0\.0:25 2>&1$/m);
+    expect(code(join(etc, 'daemontools/qmail-smtpd/run'))).not.toMatch(/setuidgid/);
+    expect(run).toMatch(/# exec tcpserver [^\n]*-u "\$QMAILDUID" -g "\$NOFILESGID"[\s\S]*bin\/qmail-smtpd/);
   });
 });

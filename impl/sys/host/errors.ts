@@ -19,13 +19,27 @@ interface NodeErrorLike {
   message?: unknown;
 }
 
+/** Errors that are answers on the hot paths (a missing .qmail or queue file, a taken name), not
+ *  faults: capturing a stack for each was a large part of their cost. */
+const answers: ReadonlySet<Errno> = new Set<Errno>(['ENOENT', 'EEXIST']);
+
+function stackless(code: Errno, syscall: string, path: string | undefined): SysError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new SysError(code, syscall, path);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Maps a thrown value to a SysError. SysErrors pass through unchanged. */
 export function sysErrorFrom(e: unknown, syscall: string, path?: string): SysError {
   if (e instanceof SysError) return e;
   const err = (typeof e === 'object' && e !== null ? e : {}) as NodeErrorLike;
   const code = typeof err.code === 'string' ? err.code : '';
   const mapped = aliases[code] ?? (known.has(code) ? (code as Errno) : null);
-  if (mapped !== null) return new SysError(mapped, syscall, path);
+  if (mapped !== null) return answers.has(mapped) ? stackless(mapped, syscall, path) : new SysError(mapped, syscall, path);
   const out = new SysError('EIO', syscall, path);
   out.message += ` (unmapped: ${code === '' ? 'no code' : code}: ${String(err.message ?? e)})`;
   return out;
