@@ -66,7 +66,7 @@ async function fillHere(home: string, userNames: string[], n: number, parallel: 
  *  `go()` to start it, which settles when all n are queued. */
 async function fill(inst: BenchInstall, n: number, parallel: number): Promise<{ go: () => Promise<void> }> {
   const child = spawn('setpriv', [`--reuid=${idOf('-u', 'qmailq')}`, `--regid=${idOf('-g', 'qmailq')}`, '--clear-groups', process.execPath, '--import', 'tsx', import.meta.filename, '--fill', inst.home, String(n), String(parallel), inst.users.join(',')], {
-    stdio: ['pipe', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..'), env: deployedEnv,
+    stdio: ['pipe', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..'), env: { ...deployedEnv, UV_THREADPOOL_SIZE: '16' },
   });
   const out = child.stdout as Readable;
   const lines: string[] = [];

@@ -84,6 +84,8 @@ export const todoRecordBytesMax = 10_000;
 /** todo entries preprocessed together: their files, directories, qmail-clean commands and D
  *  records are committed as one group (spec/send.md 3). */
 export const todoBatchMax = 64;
+/** Batches todo-proc runs at once (each waits mostly on its fsync rounds). */
+export const todoBatchesInFlight = 4;
 
 export function doneKindOf(local: boolean, remote: boolean): TodoDoneKind {
   if (local && remote) return todoDoneKind.both;

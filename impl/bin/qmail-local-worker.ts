@@ -1,4 +1,4 @@
 import { runMain } from './run.ts';
 import { main } from '../local-worker/main.ts';
 // Tens of small file calls per delivery: direct syscalls, fsync on the pool (impl/sys/host/fs.ts).
-await runMain(main, 111, { fs: { syncMetadata: true } });
+await runMain(main, 111, { fs: { syncMetadata: true }, threadpool: 16 });

@@ -4,7 +4,7 @@
 // program that unwinds the sim way) ends it with its code; anything else is a bug: one line
 // `<argv0>: internal error: <message>` on fd 2, an `internal_error` log event, and `bugCode`.
 
-import { writeSync } from 'node:fs';
+import { stat, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ProgramExit } from '../sys/errors.ts';
 import { hostSys, type HostSys, type HostSysOptions } from '../sys/host/index.ts';
@@ -16,6 +16,7 @@ const defaultBugCode = 111;
 export async function runMain(main: Program, bugCode = defaultBugCode, opts: HostSysOptions = {}): Promise<never> {
   let sys: HostSys;
   try {
+    if (opts.threadpool !== undefined) await sizeThreadpool(opts.threadpool);
     sys = await hostSys(opts);
   } catch (e) {
     say(`${programName()}: internal error: cannot start: ${messageOf(e)}`);
@@ -67,5 +68,18 @@ function say(line: string): void {
     } catch (e) {
       if ((e as { code?: unknown }).code !== 'EAGAIN') return;
     }
+  }
+}
+
+/** libuv reads UV_THREADPOOL_SIZE once, when the pool starts (the first threadpool request). It is
+ *  set for that moment only, so that no child and no delivery program inherits it; one already in
+ *  the environment (an administrator's choice) is left alone. */
+async function sizeThreadpool(threads: number): Promise<void> {
+  if (process.env['UV_THREADPOOL_SIZE'] !== undefined) return;
+  process.env['UV_THREADPOOL_SIZE'] = String(threads);
+  try {
+    await new Promise<void>((resolve) => stat('/', () => resolve()));
+  } finally {
+    delete process.env['UV_THREADPOOL_SIZE'];
   }
 }

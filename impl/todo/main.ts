@@ -22,7 +22,7 @@ import { O } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import type { LogEvent } from '../../spec/log.ts';
 import type { QueueLayout } from '../../spec/queue.ts';
-import { doneKindOf, sleepTodoSec, todoBatchMax, todoCommand } from '../../spec/send.ts';
+import { doneKindOf, sleepTodoSec, todoBatchesInFlight, todoBatchMax, todoCommand } from '../../spec/send.ts';
 import type { RewriteControls } from '../lib/rewrite.ts';
 import { CleanClient } from '../shared/clean-client.ts';
 import { Controls } from '../shared/controls.ts';
@@ -31,6 +31,7 @@ import { qmailHome, queueLayout } from '../shared/queue-config.ts';
 import { readRewriteControls } from '../shared/rewrite-controls.ts';
 import { Wakeup } from '../shared/wakeup.ts';
 import { runBatch } from './batch.ts';
+import type { Prepared } from './preprocess.ts';
 import { SendLink } from './records.ts';
 import { scanTodo } from './scan.ts';
 
@@ -209,17 +210,25 @@ async function scanOnce(t: Todo, clean: CleanClient): Promise<boolean> {
   const scan = await scanTodo(t.sys, t.layout, t.queueName);
   for (const e of scan.log) t.link.log(e);
   const ctx = { sys: t.sys, layout: t.layout, controls: t.rewrite, log: (e: LogEvent) => t.link.log(e) };
+  const out = {
+    done: (p: Prepared) => {
+      if (!t.detached) t.link.done(doneKindOf(p.local, p.remote), p.id);
+    },
+    cleanDied: () => {
+      t.exitAsap = true;
+    },
+  };
+  // Up to todoBatchesInFlight batches at once: a batch spends most of its time waiting for its
+  // fsync rounds, and batches share nothing but directories (whose fsyncs may overlap) and
+  // qmail-clean's pipe (its commands are pipelined). Each message still follows batch.ts's order.
+  const running = new Set<Promise<void>>();
   for (let i = 0; i < scan.ids.length; i += todoBatchMax) {
     if (t.exitAsap || !t.sendAlive || t.link.gone) break;
-    await runBatch(ctx, clean, scan.ids.slice(i, i + todoBatchMax), {
-      done: (p) => {
-        if (!t.detached) t.link.done(doneKindOf(p.local, p.remote), p.id);
-      },
-      cleanDied: () => {
-        t.exitAsap = true;
-      },
-    });
+    const b: Promise<void> = runBatch(ctx, clean, scan.ids.slice(i, i + todoBatchMax), out).finally(() => running.delete(b));
+    running.add(b);
+    if (running.size >= todoBatchesInFlight) await Promise.race(running);
   }
+  await Promise.all(running);
   return !scan.failed;
 }
 

@@ -21,6 +21,10 @@ export interface HostSysOptions {
    *  channel (qmail-local, qmail-queue's custom errors), so diagnostics go to the fd named by
    *  DIAGFD, or nowhere. Default 'stderr'. */
   diagnostics?: 'stderr' | 'protocol';
+  /** libuv threadpool threads (runMain sets it before the pool starts; Node's default is 4). Every
+   *  fsync and directory change waits in that pool: a daemon with many messages in flight needs
+   *  more than 4 at once for the kernel to commit them together. */
+  threadpool?: number;
 }
 
 /** Where structured diagnostics go: fd 2, or for a 'protocol' program the DIAGFD fd (3..255). */
