@@ -42,14 +42,15 @@ async function fillHere(home: string, userNames: string[], n: number, parallel: 
   const sys = await hostSys();
   const layout = { dir: join(home, 'queue'), split: 23, bigtodo: false };
   let next = 0;
+  const uid = process.getuid?.() ?? 0;
   const one = async (i: number): Promise<void> => {
     const now = Date.now();
     const envelope = encodeEnvelope({ sender: enc.encode(`bench@${benchDomain}`), recipients: [enc.encode(`${userNames[i % userNames.length]}@${benchDomain}`)] });
     const r = await enqueue(sys, layout, {
       message: bytesSource(message),
       envelope: bytesSource(envelope),
-      received: enc.encode(receivedLine(process.pid, idOf('-u', 'qmailq'), { alias: null, qmaild: null, qmails: null }, now)),
-      uid: process.getuid?.() ?? 0,
+      received: enc.encode(receivedLine(process.pid, uid, { alias: null, qmaild: null, qmails: null }, now)),
+      uid,
       pid: process.pid,
       pidNames: [`${process.pid}.${Math.floor(now / 1000)}.${i}`],
     });
@@ -283,6 +284,11 @@ if (process.argv[2] === '--fill') {
   const dir = process.argv[5];
   const w = await drain(Number(process.argv[3] ?? 2000), Number(process.argv[4] ?? 100), dir === undefined ? [] : ['strace', '-ff', '-o', `${dir}/t`]);
   process.stdout.write(`${JSON.stringify(w)}\n`);
+  process.exit(0);
+} else if (process.argv[2] === '--e2e') {
+  // End to end alone: `npx tsx bench/drain.ts --e2e MESSAGES CONCURRENCYLOCAL`.
+  const e = await endToEnd(Number(process.argv[3] ?? 2000), Number(process.argv[4] ?? 100));
+  process.stdout.write(`${JSON.stringify(e)}\n`);
   process.exit(0);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(table(await drainBench({ quick: process.argv.includes('--quick') })));
