@@ -1,5 +1,5 @@
 // SMTP throughput on this host, loopback only, real clients and peers (bench/run.ts runs this; alone:
-// `npx tsx .proto/<script>` calling smtpBench after `npm run build`, as root). Nothing asserts a time.
+// `npx tsx bench/smtp.ts [--quick]` after `npm run build`, as root). Nothing asserts a time.
 //
 //   accepted/s       postfix's smtp-source (one connection per message) into qmail-smtpd,
 //                    qmail-start not running: 1 and 10 sessions through the --listen listener started
@@ -17,7 +17,7 @@
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchDomain, installWithUsers, treeOf, type BenchInstall } from './host.ts';
+import { benchDomain, installWithUsers, table, treeOf, type BenchInstall } from './host.ts';
 import {
   filesIn, freePort, killGroup, missingTools, smtpSource, startGroup, startQmail, startRootListener, startTcpserver, stopQmail, tcprules, waitFor,
   waitForPort, type Started,
@@ -174,4 +174,11 @@ async function run(inst: BenchInstall, rows: [string, string][], quick: boolean,
 /** postfix's smtp-sink on loopback: accepts everything, keeps nothing (-u: it must drop root). */
 function startSink(port: number): Started {
   return startGroup('smtp-sink', ['-u', 'nobody', `127.0.0.1:${port}`, '256'], { PATH: process.env['PATH'] ?? '/usr/bin:/bin' });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows: [string, string][] = [];
+  await smtpBench(rows, process.argv.includes('--quick'));
+  process.stdout.write(table(rows));
+  process.exit(0);
 }
