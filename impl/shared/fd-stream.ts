@@ -7,6 +7,7 @@
 import type { Fd, Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import { writeAll } from './fdio.ts';
+import { concat } from '../lib/envelope.ts';
 
 const pieceBytes = 16_384;
 
@@ -76,7 +77,7 @@ export class SerialWriter {
       let ok = false;
       if (this.failed === null) {
         try {
-          this.inFlight = writeAll(this.sys, this.fd, batch.length === 1 ? (batch[0] as { bytes: Uint8Array }).bytes : joined(batch.map((b) => b.bytes))).finally(() => (this.inFlight = null));
+          this.inFlight = writeAll(this.sys, this.fd, batch.length === 1 ? (batch[0] as { bytes: Uint8Array }).bytes : concat(batch.map((b) => b.bytes))).finally(() => (this.inFlight = null));
           await this.inFlight;
           ok = true;
         } catch (e) {
@@ -106,16 +107,4 @@ export class SerialWriter {
     });
     else if (this.inFlight !== null) await this.inFlight.catch(() => undefined);
   }
-}
-
-function joined(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

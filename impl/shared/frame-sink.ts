@@ -7,6 +7,7 @@
 import type { Fd, Sys } from '../sys/types.ts';
 import { encodeFrame } from '../lib/frame.ts';
 import { writeAll } from './fdio.ts';
+import { concat } from '../lib/envelope.ts';
 
 interface Waiter {
   resolve(): void;
@@ -49,16 +50,4 @@ export class FrameSink {
     }
     this.busy = false;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
