@@ -8,6 +8,7 @@ import type { CliHost } from './cli.ts';
 import { catalogue, catalogueReplay, scenarioNames, type CatalogueOpts, type CatalogueResult, type ScenarioName } from './scenarios/catalogue.ts';
 import { coverageRows, coverageText } from './coverage.ts';
 import { htmlReport, type HtmlPlot } from './html-report.ts';
+import { tableText, verdictText } from './cli-report.ts';
 
 export interface CatalogueCliArgs {
   seed?: number;
@@ -75,10 +76,7 @@ function summaryRows(r: CatalogueResult, o: CatalogueOpts): [string, string][] {
 
 export function catalogueReport(r: CatalogueResult, o: CatalogueOpts, wallSec: number): string {
   const rows = [...summaryRows(r, o), ['wall time', `${wallSec.toFixed(1)} s`] as [string, string]];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
-  const verdict = r.violations.length === 0 ? 'every invariant held' : `FAILED:\n${r.violations.slice(0, 20).map((v) => `  ${v}`).join('\n')}`;
-  return `${lines.join('\n')}\n${coverageText(r.coverage)}${verdict}\nreplay: ${catalogueReplay(r.scenario, o)}\n`;
+  return `${tableText(rows)}${coverageText(r.coverage)}${verdictText(r.violations)}\nreplay: ${catalogueReplay(r.scenario, o)}\n`;
 }
 
 export function catalogueHtml(r: CatalogueResult, o: CatalogueOpts, commit: string): string {

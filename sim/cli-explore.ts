@@ -10,6 +10,7 @@ import { parseArgs } from './args.ts';
 import type { CliHost } from './cli.ts';
 import type { CrashProfile } from './fs-api.ts';
 import { explore, ExploreUsage, statesMaxDefault, statesPerPointMaxDefault, type ExploreOpts, type ExploreResult } from './explore.ts';
+import { tableText } from './cli-report.ts';
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
 export const exploreMessagesDefault = 10;
@@ -93,12 +94,10 @@ export function exploreReport(r: ExploreResult, o: ExploreOpts, wallSec: number)
     ['violations', String(r.violations.length)],
     ['wall time', `${wallSec.toFixed(1)} s`],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
   const shown = r.violations.slice(0, 10).map((v) =>
     `  at event ${v.at}, choices [${v.choices.join(',')}]: ${v.violations.slice(0, 3).join('; ')}\n    replay: ${exploreReplayCommand(o, v.at, v.choices)}`);
   const verdict = r.violations.length === 0
     ? (r.truncatedPoints === 0 && !r.stoppedEarly ? 'every crash state held every invariant' : 'every explored crash state held every invariant (exploration bounded, see above)')
     : `FAILED in ${r.violations.length} states:\n${shown.join('\n')}`;
-  return `${lines.join('\n')}\n${verdict}\n`;
+  return `${tableText(rows)}${verdict}\n`;
 }

@@ -6,6 +6,7 @@
 import type { CrashProfile } from './fs-api.ts';
 import type { CliHost } from './cli.ts';
 import { runMtaCrash, type MtaCrashOpts, type MtaCrashResult } from './scenarios/mta-crash.ts';
+import { tableText, verdictText } from './cli-report.ts';
 
 export interface MtaCliArgs {
   seed?: number;
@@ -50,8 +51,5 @@ function mtaReport(r: MtaCrashResult, o: MtaCrashOpts, wallSec: number): string 
     ['events', String(r.events)],
     ['trace hash', r.traceHash],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
-  const verdict = r.violations.length === 0 ? 'every invariant held' : `FAILED:\n${r.violations.slice(0, 20).map((v) => `  ${v}`).join('\n')}`;
-  return `${lines.join('\n')}\n${verdict}\nreplay: ${mtaReplayCommand(o)}\n`;
+  return `${tableText(rows)}${verdictText(r.violations)}\nreplay: ${mtaReplayCommand(o)}\n`;
 }

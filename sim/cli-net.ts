@@ -7,6 +7,7 @@
 import type { CliHost } from './cli.ts';
 import type { MtaCliArgs } from './cli-mta.ts';
 import { runNetCrash, type NetCrashOpts, type NetCrashResult } from './scenarios/net-crash.ts';
+import { tableText, verdictText } from './cli-report.ts';
 
 export async function runNetCli(host: CliHost, a: MtaCliArgs): Promise<number> {
   const opts: NetCrashOpts = {
@@ -44,8 +45,5 @@ function netReport(r: NetCrashResult, o: NetCrashOpts, wallSec: number): string 
     ['events', String(r.events)],
     ['trace hash', r.traceHash],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
-  const verdict = r.violations.length === 0 ? 'every invariant held' : `FAILED:\n${r.violations.slice(0, 20).map((v) => `  ${v}`).join('\n')}`;
-  return `${lines.join('\n')}\n${verdict}\nreplay: ${netReplayCommand(o)}\n`;
+  return `${tableText(rows)}${verdictText(r.violations)}\nreplay: ${netReplayCommand(o)}\n`;
 }

@@ -11,6 +11,7 @@ import { parseArgs } from './args.ts';
 import { mtaFaults, type MtaFault } from './scenarios/mta-crash.ts';
 import { replayQueue, ReplayQueueError, type ReplayQueueOpts, type ReplayQueueResult } from './replay-queue.ts';
 import { htmlReport } from './html-report.ts';
+import { tableText, verdictText } from './cli-report.ts';
 
 export const replayQueueUsage = 'usage: qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile posix|ext4-ordered|sync] [--kinds power,kill-send,...] [--users a,b] [--html FILE]\n';
 
@@ -107,14 +108,12 @@ function summary(r: ReplayQueueResult, o: ReplayQueueOpts, wallSec: number | nul
 
 function report(r: ReplayQueueResult, o: ReplayQueueOpts, wallSec: number, replay: string): string {
   const rows = summary(r, o, wallSec);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
   const outcomes = r.outcomes.slice(0, 50).map((x) => `    ${String(x.oldId).padStart(8)} -> ${String(x.id).padEnd(8)} ${x.channel.padEnd(6)} ${x.outcome.padEnd(11)} ${x.recipient}`);
   if (r.outcomes.length > 50) outcomes.push(`    ... ${r.outcomes.length - 50} more`);
   const notes = r.notes.slice(0, 30).map((n) => `    ${n}`);
   if (r.notes.length > 30) notes.push(`    ... ${r.notes.length - 30} more`);
-  const verdict = r.violations.length === 0 ? 'every check held' : `FAILED:\n${r.violations.slice(0, 20).map((v) => `  ${v}`).join('\n')}`;
-  return `${lines.join('\n')}\n  outcomes (old id -> id here):\n${outcomes.join('\n')}\n${notes.length > 0 ? `  import notes:\n${notes.join('\n')}\n` : ''}${verdict}\nreplay: ${replay}\n`;
+  const verdict = verdictText(r.violations, 'every check held');
+  return `${tableText(rows)}  outcomes (old id -> id here):\n${outcomes.join('\n')}\n${notes.length > 0 ? `  import notes:\n${notes.join('\n')}\n` : ''}${verdict}\nreplay: ${replay}\n`;
 }
 
 function htmlRows(r: ReplayQueueResult, o: ReplayQueueOpts, commit: string): [string, string][] {

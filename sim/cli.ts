@@ -27,6 +27,7 @@ import { runNetCli } from './cli-net.ts';
 import { replayQueueCli } from './cli-replay-queue.ts';
 import { listText, runCatalogueCli } from './cli-catalogue.ts';
 import { isScenarioName } from './scenarios/catalogue.ts';
+import { tableText, verdictText } from './cli-report.ts';
 
 export interface CliHost {
   argv: string[];
@@ -125,8 +126,5 @@ function report(r: QueueCrashResult, o: QueueCrashOpts, wallSec: number): string
     ['events', String(r.events)],
     ['trace hash', r.traceHash],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
-  const verdict = r.violations.length === 0 ? 'every invariant held' : `FAILED:\n${r.violations.slice(0, 20).map((v) => `  ${v}`).join('\n')}`;
-  return `${lines.join('\n')}\n${verdict}\nreplay: ${replayCommand(o)}\n`;
+  return `${tableText(rows)}${verdictText(r.violations)}\nreplay: ${replayCommand(o)}\n`;
 }
