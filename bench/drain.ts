@@ -14,10 +14,12 @@
 //                  drained (the writer's own are counted by bench/run.ts).
 //
 // Alone: `npx tsx bench/drain.ts [--quick]` after `npm run build`, as root. Nothing here asserts
-// a time.
+// a time. For finding where a drain spends its time (with `--one`): DRAIN_LOG=FILE keeps the
+// activity log with each line's arrival time; DRAIN_CPU_PROF=DIR makes every program of the
+// install write a V8 CPU profile into DIR.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { hostSys } from '../impl/sys/host/index.ts';
@@ -121,10 +123,14 @@ function startMta(inst: BenchInstall, wrap: string[] = []): Mta {
   const cmd = [...wrap, join(inst.home, 'bin/qmail-start'), './Maildir/'];
   const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...deployedEnv, LOGLEVEL: 'warn' } });
   const counts = { success: 0, failure: 0, deferral: 0 };
+  // DRAIN_LOG=FILE: the activity log with the time each line arrived (for finding the stage that
+  // limits a drain).
+  const logTo = process.env['DRAIN_LOG'];
   let partial = '';
   (child.stdout as Readable).on('data', (d: Buffer) => {
     const lines = (partial + d.toString('latin1')).split('\n');
     partial = lines.pop() ?? '';
+    if (logTo !== undefined) appendFileSync(logTo, lines.map((l) => `${(performance.now() / 1000).toFixed(4)} ${l}\n`).join(''));
     for (const l of lines) {
       if (/^delivery \d+(\.\S+)?: success/.test(l)) counts.success++;
       else if (/^delivery \d+(\.\S+)?: failure/.test(l)) counts.failure++;
@@ -198,6 +204,7 @@ async function drain(n: number, concurrencylocal: number, wrap: string[] = []): 
   const inst = installWithUsers('qbench-drain-', users);
   try {
     configure(inst, concurrencylocal);
+    profileInto(inst, process.env['DRAIN_CPU_PROF']);
     await (await fill(inst, n, 32)).go();
     const t0 = performance.now();
     const m = startMta(inst, wrap);
@@ -206,6 +213,20 @@ async function drain(n: number, concurrencylocal: number, wrap: string[] = []): 
     return w;
   } finally {
     rmSync(inst.dir, { recursive: true, force: true });
+  }
+}
+
+/** With DRAIN_CPU_PROF=DIR (for `--one`), every program of the install writes a V8 CPU profile
+ *  into DIR (made world-writable: the programs run as several users). */
+function profileInto(inst: BenchInstall, dir: string | undefined): void {
+  if (dir === undefined || dir === '') return;
+  mkdirSync(dir, { recursive: true, mode: 0o1777 });
+  chmodSync(dir, 0o1777);
+  const bin = join(inst.home, 'bin');
+  for (const f of readdirSync(bin)) {
+    const path = join(bin, f);
+    const text = readFileSync(path, 'latin1');
+    if (text.startsWith('#!/usr/bin/env node\n')) writeFileSync(path, text.replace('#!/usr/bin/env node', `#!/usr/bin/env -S node --cpu-prof --cpu-prof-dir=${dir}`), 'latin1');
   }
 }
 
