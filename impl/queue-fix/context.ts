@@ -14,6 +14,10 @@ export interface FixContext {
   /** -n: report what would be fixed, change nothing. */
   dryRun: boolean;
   report: Report;
+  /** Called with each split directory's absolute path right after it was made, before its
+   *  numbered subdirectories are (qmail-setup: spreads them over the file system's block groups;
+   *  see impl/setup/spread.ts). Absent: nothing is done. */
+  spread?: (path: string) => Promise<void>;
 }
 
 export function abs(ctx: FixContext, rel: string): string {

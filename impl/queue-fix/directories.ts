@@ -42,6 +42,7 @@ export async function fixQueueDirs(ctx: FixContext, owners: Owners, layout: Queu
   const blocked: string[] = [];
   for (const spec of queueDirs) {
     const want: Want = { owner: owners.of(spec.owner), mode: spec.mode };
+    const fresh = isSplit(spec, layout) && ctx.spread !== undefined && !ctx.dryRun && (await statOrNull(ctx.sys, abs(ctx, spec.name))) === null;
     if (!(await ensureDir(ctx, owners, spec.name, want))) {
       blocked.push(spec.name);
       // Nothing can be checked below a queue directory that is not a directory.
@@ -49,6 +50,7 @@ export async function fixQueueDirs(ctx: FixContext, owners: Owners, layout: Queu
       continue;
     }
     if (!isSplit(spec, layout)) continue;
+    if (fresh) await ctx.spread?.(abs(ctx, spec.name));
     for (let i = 0; i < layout.split; i++) {
       if (!(await ensureDir(ctx, owners, `${spec.name}/${i}`, want))) blocked.push(`${spec.name}/${i}`);
     }

@@ -19,6 +19,8 @@ export interface FixQueueOpts {
   report: Report;
   /** How the queue directory is shown in report lines (default: its last path component). */
   shownAs?: string;
+  /** FixContext.spread. */
+  spread?: (path: string) => Promise<void>;
 }
 
 export async function fixQueue(sys: Sys, layout: QueueLayout, opts: FixQueueOpts): Promise<void> {
@@ -30,6 +32,7 @@ export async function fixQueue(sys: Sys, layout: QueueLayout, opts: FixQueueOpts
     shownAs: `${opts.shownAs ?? lastComponent(layout.dir)}/`,
     dryRun: opts.dryRun,
     report: opts.report,
+    ...(opts.spread === undefined ? {} : { spread: opts.spread }),
   };
   const blocked = await fixQueueDirs(ctx, opts.owners, layout);
   if (blocked.includes('')) return;

@@ -13,7 +13,8 @@
 //          (the qmail-queue bundle), bin/qmail-queue (the setuid-qmailq helper, 04711, compiled
 //          with cc -O2 -Wall -Werror from dist/setuid/qmail-queue.c), control/ (conf-split,
 //          conf-bigtodo, me), users/, alias/ (alias:qmail 02755), and queue/ through queue-fix's
-//          code, in-process. The build is found next to this program: sys.proc.self.exe's
+//          code, in-process, each split directory with the TOPDIR attribute where chattr(1)
+//          works (impl/setup/spread.ts). The build is found next to this program: sys.proc.self.exe's
 //          directory (dist/bin) and ../setuid.
 // Output:  stdout, queue-fix's grammar (impl/queue-fix/main.ts): "fixed: mkdir ...",
 //          "fixed: install DIR/bin/qmail-qread (0755 root:qmail)", "fixed: useradd ...",
@@ -42,6 +43,7 @@ import { installHome } from './home.ts';
 import { parseSetupOptions, safePath, usage, type SetupOptions } from './options.ts';
 import { installPrograms } from './programs.ts';
 import { installHelper } from './setuid-helper.ts';
+import { spreader } from './spread.ts';
 import { createUsers } from './users.ts';
 
 const exit = { installed: 0, problems: 1 } as const;
@@ -88,7 +90,8 @@ async function setup(sys: Sys, opts: SetupOptions, report: Report): Promise<void
     want: root ? { owner: owners.of(qmailUsers.queue), mode: 0o4711 } : { ...rootOwned, mode: 0o755 },
     setuid: root,
   });
-  await fixQueue(sys, { dir: `${opts.home}/queue`, ...settings }, { dryRun: false, owners, report, shownAs: `${opts.home}/queue` });
+  const spread = await spreader(sys);
+  await fixQueue(sys, { dir: `${opts.home}/queue`, ...settings }, { dryRun: false, owners, report, shownAs: `${opts.home}/queue`, ...(spread === undefined ? {} : { spread }) });
 }
 
 async function namedOwners(sys: Sys): Promise<Owners> {

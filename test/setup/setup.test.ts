@@ -55,6 +55,19 @@ describe.skipIf(!hasCc)('qmail-setup without root', () => {
     expect(statSync(join(home, 'bin/qmail-queue')).mode & 0o7777).toBe(0o755);
   });
 
+  it('marks each split directory TOPDIR (chattr +T), so that its subdirectories spread over block groups', (ctx) => {
+    // Only where the file system has the attribute (ext2/3/4): probe a scratch directory first.
+    const probe = join(tmp, 'probe');
+    mkdirSync(probe);
+    if (spawnSync('chattr', ['+T', probe]).status !== 0) {
+      console.warn(`skipped: chattr +T does not work under ${tmpdir()}`);
+      ctx.skip();
+    }
+    const attrs = (rel: string): string => execFileSync('lsattr', ['-d', join(home, rel)], { encoding: 'utf8' }).split(' ')[0] ?? '';
+    for (const rel of ['queue/mess', 'queue/info', 'queue/local', 'queue/remote']) expect(attrs(rel), rel).toContain('T');
+    for (const rel of ['queue', 'queue/mess/0', 'queue/lock']) expect(attrs(rel), rel).not.toContain('T');
+  });
+
   it('a second run changes nothing and prints nothing', () => {
     expect(run([join(tmp, 'dist/bin/qmail-setup'), '--home', home, '--split', '5'])).toEqual({ status: 0, stdout: '', stderr: '' });
   });
