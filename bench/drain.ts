@@ -12,6 +12,8 @@
 //                  messages per second from the first submission until the last delivery.
 //   fsyncs         under `strace -f -c`, the fsync and fdatasync calls of the whole MTA per message
 //                  drained (the writer's own are counted by bench/run.ts).
+//   floor          the same file-system work per message in C with nothing else (bench/floor.c):
+//                  what this machine allows at all, and the kernel's CPU share per message.
 //
 // Alone: `npx tsx bench/drain.ts [--quick]` after `npm run build`, as root. Nothing here asserts
 // a time. For finding where a drain spends its time (with `--one`): DRAIN_LOG=FILE keeps the
@@ -26,6 +28,7 @@ import { hostSys } from '../impl/sys/host/index.ts';
 import { enqueue, bytesSource } from '../impl/queue/enqueue.ts';
 import { encodeEnvelope } from '../impl/lib/envelope.ts';
 import { receivedLine } from '../impl/lib/received.ts';
+import { floorBench } from './floor.ts';
 import { benchDomain, cpuSplitOf, deployedEnv, idOf, installWithUsers, table, treeCpuMs, treeOf, treePssMb, type BenchInstall } from './host.ts';
 
 const enc = new TextEncoder();
@@ -287,6 +290,7 @@ export async function drainBench(opts: { quick: boolean }): Promise<[string, str
     `${(n / e.deliveredS).toFixed(0)} msg/s delivered (all queued at ${e.queuedS.toFixed(1)} s, delivered at ${e.deliveredS.toFixed(1)} s); peak ${e.peakMb.toFixed(0)} MB Pss`,
   ]);
   rows.push(['whole MTA fsyncs while draining', await fsyncs(opts.quick ? 500 : 2000)]);
+  rows.push(...floorBench(opts));
   return rows;
 }
 
