@@ -4,7 +4,9 @@
 // tcp-environ variables tcpserver would set (TCPLOCALIP, TCPLOCALPORT, TCPREMOTEIP, TCPREMOTEPORT,
 // PROTO) over the daemon's environment, and reads the controls afresh, as a new qmail-smtpd would.
 // Messages are queued through the Queueing the caller set up (./privsep.ts): one qmail-queued for
-// the whole listener when it was started as root, else a qmail-queue per message.
+// the whole listener when it was started as root, else a qmail-queue per message. With -x RULES.cdb,
+// tcpserver's access rules decide per connection (./tcprules.ts): refusal, or variables such as
+// RELAYCLIENT over the tcp-environ.
 
 import type { Accepted, Address, Listener, Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
@@ -14,6 +16,7 @@ import { smtpdReply } from '../../spec/smtpd.ts';
 import { loadSetup } from './config.ts';
 import { runSession } from './session.ts';
 import type { QueueClient } from './queue-client.ts';
+import { allowAll, connectionRules } from './tcprules.ts';
 
 /** Concurrent sessions of one listener (tcpserver's default). */
 export const sessionsMax = 40;
@@ -53,7 +56,7 @@ export const queuedDeadGraceMs = 1000;
  *  dies: then it stops accepting, lets the sessions answer what was in flight (451, never 250) for
  *  at most queuedDeadGraceMs, and returns 111 so that supervise starts a new listener and queue.
  *  A session's bug ends it all. */
-export async function listenLoop(sys: Sys, home: string, env: Record<string, string>, listener: Listener, q: Queueing): Promise<number> {
+export async function listenLoop(sys: Sys, home: string, env: Record<string, string>, listener: Listener, q: Queueing, rules: string | null = null): Promise<number> {
   sys.log.event('info', 'smtpd.listening', { host: listener.local.host, port: listener.local.port });
   let active = 0;
   let wake: (() => void) | null = null;
@@ -85,7 +88,7 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
       break;
     }
     active++;
-    void serve(sys, home, env, a, q.client)
+    void serve(sys, home, env, a, q.client, rules)
       .catch((e: unknown) => {
         bug = e;
       })
@@ -106,9 +109,16 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
 /** The listener's exit after qmail-queued died: temporary, as qmail's 111. */
 export const queuedDiedExit = 111;
 
-async function serve(sys: Sys, home: string, base: Record<string, string>, a: Accepted, queue: QueueClient): Promise<void> {
-  const env = connectionEnv(base, a);
+async function serve(sys: Sys, home: string, base: Record<string, string>, a: Accepted, queue: QueueClient, rules: string | null): Promise<void> {
   try {
+    // -x RULES.cdb: tcpserver's verdict before a byte is sent; a refused or unreadable-rules
+    // connection is closed without a greeting, as tcpserver's child would be.
+    const verdict = rules === null ? allowAll : await connectionRules(sys, rules, a.remote.host);
+    if (verdict === null || verdict.deny) {
+      sys.log.event('info', verdict === null ? 'smtpd.rules_unreadable' : 'smtpd.deny', { remote: a.remote.host, ...(verdict === null ? { rules } : {}) });
+      return;
+    }
+    const env = { ...connectionEnv(base, a), ...verdict.env };
     const setup = await loadSetup(sys, home, env);
     if (setup === null) {
       await writeAll(sys, a.fd, latin1Bytes(smtpdReply.dieControl)).catch(() => undefined);

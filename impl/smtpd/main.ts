@@ -1,9 +1,12 @@
 // qmail-smtpd: receive mail via SMTP (one session on fds 0/1, as under tcpserver).
 //
 // Usage:   tcpserver ... qmail-smtpd      (no arguments)
-//          qmail-smtpd --listen HOST:PORT  (one process serving every connection in-process,
-//          impl/smtpd/listen.ts; exits 1 on a bad HOST:PORT, 111 when it cannot listen, cannot
-//          set up its queue, or when its qmail-queued died: supervise then starts it again)
+//          qmail-smtpd --listen HOST:PORT [-x RULES.cdb]  (one process serving every connection
+//          in-process, impl/smtpd/listen.ts; exits 1 on bad arguments, 111 when it cannot listen,
+//          cannot set up its queue, or when its qmail-queued died: supervise then starts it
+//          again). -x: tcpserver's access rules, a cdb made by tcprules(1) (./tcprules.ts):
+//          per client, refusal or variables such as RELAYCLIENT; read for every connection, and
+//          a missing or unreadable file refuses every connection, as tcpserver -x does.
 // Runs as: qmaild (tcpserver's -u/-g), so that qmail-queue writes "invoked from network".
 //          --listen started as root binds, starts qmail-queued as qmailq (one long-lived queue
 //          writer for every session, impl/smtpd/privsep.ts) and then becomes qmaild itself.
@@ -39,7 +42,12 @@ export async function main(sys: Sys): Promise<number> {
   const env = sys.proc.self.env;
   const home = qmailHome(sys);
   const argv = sys.proc.self.argv;
-  if (argv[1] === '--listen') return listen(sys, home, env, argv[2] ?? '');
+  if (argv[1] === '--listen') {
+    const rest = argv.slice(3);
+    if (rest.length === 0) return listen(sys, home, env, argv[2] ?? '', null);
+    if (rest.length === 2 && rest[0] === '-x' && rest[1] !== '') return listen(sys, home, env, argv[2] ?? '', rest[1] ?? null);
+    return listenUsage(sys);
+  }
   const setup = await loadSetup(sys, home, env);
   if (setup === null) {
     await writeAll(sys, 1, latin1Bytes(smtpdReply.dieControl)).catch(() => undefined);
@@ -48,12 +56,14 @@ export async function main(sys: Sys): Promise<number> {
   return runSession(sys, setup.cfg, { home, env, inFd: 0, outFd: 1, timeoutMs: setup.timeoutMs });
 }
 
-async function listen(sys: Sys, home: string, env: Record<string, string>, spec: string): Promise<number> {
+async function listenUsage(sys: Sys): Promise<number> {
+  await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: usage: qmail-smtpd [--listen host:port [-x rules.cdb]]\n`)).catch(() => undefined);
+  return permUsage;
+}
+
+async function listen(sys: Sys, home: string, env: Record<string, string>, spec: string, rules: string | null): Promise<number> {
   const at = parseListen(spec);
-  if (at === null) {
-    await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: usage: qmail-smtpd [--listen host:port]\n`)).catch(() => undefined);
-    return permUsage;
-  }
+  if (at === null) return listenUsage(sys);
   let listener;
   try {
     listener = await sys.net.listen(at);
@@ -70,7 +80,7 @@ async function listen(sys: Sys, home: string, env: Record<string, string>, spec:
   let died: string | null = null;
   void q.died?.then((why) => (died = why));
   try {
-    const code = await listenLoop(sys, home, env, listener, q);
+    const code = await listenLoop(sys, home, env, listener, q, rules);
     if (died !== null) await writeAll(sys, 2, latin1Bytes(`qmail-smtpd: qmail-queued died (${died}), exiting\n`)).catch(() => undefined);
     return code;
   } catch (e) {

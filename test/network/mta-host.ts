@@ -118,8 +118,8 @@ export async function startListener(home: string, port: number, env: Record<stri
 
 /** qmail-smtpd --listen 127.0.0.1:port started as root (etc/daemontools/qmail-smtpd/run): it binds,
  *  starts qmail-queued as qmailq and becomes qmaild itself. */
-export async function startRootListener(home: string, port: number, env: Record<string, string> = {}): Promise<Started> {
-  const s = startGroup(join(home, 'bin/qmail-smtpd'), ['--listen', `127.0.0.1:${port}`], { ...pathOnly, QMAILHOME: home, LOGLEVEL: 'warn', ...env });
+export async function startRootListener(home: string, port: number, env: Record<string, string> = {}, extra: string[] = []): Promise<Started> {
+  const s = startGroup(join(home, 'bin/qmail-smtpd'), ['--listen', `127.0.0.1:${port}`, ...extra], { ...pathOnly, QMAILHOME: home, LOGLEVEL: 'warn', ...env });
   await waitForPort(port);
   return s;
 }

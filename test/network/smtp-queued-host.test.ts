@@ -16,11 +16,11 @@ import { accepted250 } from '../../spec/smtpd.ts';
 import { receivedLineRe } from '../../spec/received.ts';
 import { buildIntoTemp, isRoot, nosuid, qmailSetup, removeTemp } from '../../conformance/queue/host-install.ts';
 import { ensureUser, gidOfGroup, primaryGidOf, underAccountsLock, uidOf } from '../../conformance/host/accounts.ts';
-import { filesIn, freePort, killGroup, missingTools, smtpSource, startQmail, startRootListener, waitFor, type Started } from './mta-host.ts';
+import { filesIn, freePort, killGroup, missingTools, smtpSource, startQmail, startRootListener, tcprules, waitFor, type Started } from './mta-host.ts';
 
 const userName = 'qnetu';
 const domain = 'host.example';
-const missing = missingTools(['swaks', 'smtp-source', 'cc']);
+const missing = missingTools(['swaks', 'smtp-source', 'tcprules', 'cc']);
 const reason = !isRoot
   ? 'needs root: installs qmail, creates users, starts the listener as root'
   : missing.length > 0
@@ -171,7 +171,33 @@ describe.skipIf(reason !== null)('qmail-smtpd --listen started as root, with qma
     console.info(`smtp-queued-host: 500 messages over SMTP in ${smtpMs} ms (${Math.round(500_000 / smtpMs)} msg/s)`);
   }, 240_000);
 
-  it('d. qmail-queued killed: the listener exits 111', async () => {
+  it('d. -x rules.cdb from the real tcprules: RELAYCLIENT for 127.0.0.1 opens relaying; a deny rule closes before the greeting', async () => {
+    const rules = join(tmp, 'tcp.smtp.cdb');
+    const relayTo = 'someone@elsewhere.test';
+    const swaksRcpt = (p: number): ReturnType<typeof spawnSync> =>
+      spawnSync('swaks', ['--server', `127.0.0.1:${p}`, '--timeout', '20', '--helo', 'client.test', '--from', 'joe@client.test', '--to', relayTo, '--quit-after', 'RCPT'], { encoding: 'latin1', timeout: 60_000 });
+    const withRules = async (text: string): Promise<ReturnType<typeof spawnSync>> => {
+      tcprules(rules, text);
+      const p = await freePort();
+      const l = await startRootListener(home, p, {}, ['-x', rules]);
+      started.push(l);
+      try {
+        return swaksRcpt(p);
+      } finally {
+        killGroup(l);
+      }
+    };
+    const relay = await withRules('127.0.0.1:allow,RELAYCLIENT=""\n:allow\n');
+    expect(relay.status, String(relay.stdout)).toBe(0);
+    expect(String(relay.stdout)).toMatch(/^<- {2}250 ok\r?$/m);
+    const plain = await withRules('10.:allow,RELAYCLIENT=""\n:allow\n');
+    expect(String(plain.stdout)).toContain("<** 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)");
+    const denied = await withRules('127.:deny\n');
+    expect(denied.status).not.toBe(0);
+    expect(String(denied.stdout)).not.toMatch(/^<- {2}220 /m);
+  }, 120_000);
+
+  it('e. qmail-queued killed: the listener exits 111', async () => {
     expect(queuedPid).toBeGreaterThan(0);
     process.kill(queuedPid, 'SIGKILL');
     const done = await Promise.race([listener.exit, new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
