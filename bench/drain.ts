@@ -18,7 +18,8 @@
 // Alone: `npx tsx bench/drain.ts [--quick]` after `npm run build`, as root. Nothing here asserts
 // a time. For finding where a drain spends its time (with `--one`): DRAIN_LOG=FILE keeps the
 // activity log with each line's arrival time; DRAIN_CPU_PROF=DIR makes every program of the
-// install write a V8 CPU profile into DIR.
+// install write a V8 CPU profile into DIR; DRAIN_NODE_FLAGS="--max-semi-space-size=2" starts every
+// program with those node flags.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -222,14 +223,19 @@ async function drain(n: number, concurrencylocal: number, wrap: string[] = []): 
 /** With DRAIN_CPU_PROF=DIR (for `--one`), every program of the install writes a V8 CPU profile
  *  into DIR (made world-writable: the programs run as several users). */
 function profileInto(inst: BenchInstall, dir: string | undefined): void {
-  if (dir === undefined || dir === '') return;
-  mkdirSync(dir, { recursive: true, mode: 0o1777 });
-  chmodSync(dir, 0o1777);
+  const flags = process.env['DRAIN_NODE_FLAGS'] ?? '';
+  if ((dir === undefined || dir === '') && flags === '') return;
+  const all = [flags];
+  if (dir !== undefined && dir !== '') {
+    mkdirSync(dir, { recursive: true, mode: 0o1777 });
+    chmodSync(dir, 0o1777);
+    all.push(`--cpu-prof --cpu-prof-dir=${dir}`);
+  }
   const bin = join(inst.home, 'bin');
   for (const f of readdirSync(bin)) {
     const path = join(bin, f);
     const text = readFileSync(path, 'latin1');
-    if (text.startsWith('#!/usr/bin/env node\n')) writeFileSync(path, text.replace('#!/usr/bin/env node', `#!/usr/bin/env -S node --cpu-prof --cpu-prof-dir=${dir}`), 'latin1');
+    if (text.startsWith('#!/usr/bin/env node\n')) writeFileSync(path, text.replace('#!/usr/bin/env node', `#!/usr/bin/env -S node ${all.join(' ').trim()}`), 'latin1');
   }
 }
 
