@@ -1,9 +1,11 @@
-// Accounts on this host for the host conformance tests: ids by name, and users created when
-// missing. Test files run in parallel workers, and useradd/groupadd fail while another process
+// Accounts on this host for the host conformance tests: ids by name, users created when missing
+// (with a Maildir home: userWithMaildir), and qmail-queue run as one of them (queueAs). Test files run in parallel workers, and useradd/groupadd fail while another process
 // holds the lock on /etc/passwd, so every account change runs under one flock(1) lock, and checks
 // again under it whether the account still is missing.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,4 +42,47 @@ export function ensureUser(name: string, group: string): { uid: number; gid: num
   ].join(' && ');
   underAccountsLock('sh', ['-c', script]);
   return { uid: uidOf(name), gid: primaryGidOf(name) };
+}
+
+export interface MaildirUser {
+  uid: number;
+  gid: number;
+  /** BASE/home/NAME, 0755, the user's. */
+  home: string;
+  /** home/Maildir, with tmp, new and cur, 0700, the user's. */
+  maildir: string;
+}
+
+/** An ordinary user (created when missing) whose home, BASE/home/NAME, holds an empty ./Maildir/:
+ *  the account's home is set there (usermod -d), so that qmail-getpw and the pool find it. */
+export function userWithMaildir(base: string, name: string): MaildirUser {
+  const user = ensureUser(name, name);
+  const home = join(base, 'home', name);
+  underAccountsLock('usermod', ['-d', home, name]);
+  mkdirSync(join(base, 'home'), { mode: 0o755, recursive: true });
+  mkdirSync(home, { mode: 0o755 });
+  for (const d of ['Maildir', 'Maildir/tmp', 'Maildir/new', 'Maildir/cur']) {
+    mkdirSync(join(home, d), { mode: 0o700 });
+    chownSync(join(home, d), user.uid, user.gid);
+  }
+  chownSync(home, user.uid, user.gid);
+  chmodSync(home, 0o755);
+  return { ...user, home, maildir: join(home, 'Maildir') };
+}
+
+/** Runs HOME/bin/qmail-queue (the setuid helper) as uid:gid, as a local user's mail program would:
+ *  the message on fd 0, the envelope (`F...\0T...\0\0`) on fd 1. Resolves with its exit code. */
+export function queueAs(home: string, uid: number, gid: number, message: string | Uint8Array, envelope: string): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', join(home, 'bin/qmail-queue')], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    child.on('error', reject);
+    child.stdin?.on('error', () => undefined);
+    child.stdout?.on('error', () => undefined);
+    child.on('close', (code) => resolve(code));
+    child.stdin?.end(typeof message === 'string' ? Buffer.from(message, 'latin1') : message);
+    (child.stdout as unknown as Socket).end(Buffer.from(envelope, 'latin1'));
+  });
 }

@@ -14,9 +14,9 @@
 //   d. swaks -> qmail-smtpd (RELAYCLIENT) -> queue -> qmail-rspawn -> peer, bytes compared.
 // Needs root, cc, setpriv, swaks, tcpserver/tcprules (ucspi-tcp), smtp-source (postfix), /tmp not nosuid.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accepted250, greeting220, helo250, quit221, smtpdReply } from '../../spec/smtpd.ts';
@@ -24,7 +24,7 @@ import { receivedLineRe } from '../../spec/received.ts';
 import { bounceSingleIntro, bounceSingleSeparator, bounceSubject } from '../../spec/send.ts';
 import { recipientRejectText, remoteTextPrefix } from '../../spec/remote.ts';
 import { buildIntoTemp, isRoot, nosuid, qmailSetup, removeTemp } from '../../conformance/queue/host-install.ts';
-import { ensureUser, underAccountsLock } from '../../conformance/host/accounts.ts';
+import { queueAs, userWithMaildir, type MaildirUser } from '../../conformance/host/accounts.ts';
 import {
   filesIn, freePort, killGroup, missingTools, smtpSource, startListener, startPeer, startQmail, startTcpserver, tcprules, waitFor,
   type Peer, type Started,
@@ -52,7 +52,7 @@ describe.skipIf(reason !== null)('SMTP in and out on this host (root, loopback)'
   let tmp: string;
   let home: string;
   let maildirNew: string;
-  let user: { uid: number; gid: number };
+  let user: MaildirUser;
   let qmail: Started;
   let listener: Started;
   let tcpsrv: Started;
@@ -65,18 +65,8 @@ describe.skipIf(reason !== null)('SMTP in and out on this host (root, loopback)'
     tmp = buildIntoTemp('qmail-net-');
     home = join(tmp, 'qmail');
     qmailSetup(tmp, home, { split: 23 });
-    user = ensureUser(userName, userName);
-    const userHome = join(tmp, 'home', userName);
-    underAccountsLock('usermod', ['-d', userHome, userName]);
-    mkdirSync(join(tmp, 'home'), { mode: 0o755 });
-    mkdirSync(userHome, { mode: 0o755 });
-    for (const d of ['Maildir', 'Maildir/tmp', 'Maildir/new', 'Maildir/cur']) {
-      mkdirSync(join(userHome, d), { mode: 0o700 });
-      chownSync(join(userHome, d), user.uid, user.gid);
-    }
-    chownSync(userHome, user.uid, user.gid);
-    chmodSync(userHome, 0o755);
-    maildirNew = join(userHome, 'Maildir/new');
+    user = userWithMaildir(tmp, userName);
+    maildirNew = join(user.maildir, 'new');
     peer = await startPeer();
     const control = (name: string, text: string): void => writeFileSync(join(home, 'control', name), text, { mode: 0o644 });
     control('me', `${domain}\n`);
@@ -195,20 +185,7 @@ describe.skipIf(reason !== null)('SMTP in and out on this host (root, loopback)'
   }, 180_000);
 
   /** Queues a message as qnetu with bin/qmail-queue (setuid qmailq). */
-  function queueAsUser(message: string, envelope: string): Promise<number | null> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', join(home, 'bin/qmail-queue')], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: { PATH: '/usr/bin:/bin' },
-      });
-      child.on('error', reject);
-      child.stdin?.on('error', () => undefined);
-      child.stdout?.on('error', () => undefined);
-      child.on('close', (code) => resolve(code));
-      child.stdin?.end(Buffer.from(message, 'latin1'));
-      (child.stdout as unknown as Socket).end(Buffer.from(envelope, 'latin1'));
-    });
-  }
+  const queueAsUser = (message: string, envelope: string): Promise<number | null> => queueAs(home, user.uid, user.gid, message, envelope);
 
   it('c. a message for remote.test goes to the smtp-server peer with its envelope; logged as success', async () => {
     const n = peer.messages.length;

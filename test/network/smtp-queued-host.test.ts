@@ -9,13 +9,13 @@
 // Needs root, cc, swaks, smtp-source (postfix), /tmp not nosuid.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accepted250 } from '../../spec/smtpd.ts';
 import { receivedLineRe } from '../../spec/received.ts';
 import { buildIntoTemp, isRoot, nosuid, qmailSetup, removeTemp } from '../../conformance/queue/host-install.ts';
-import { ensureUser, gidOfGroup, primaryGidOf, underAccountsLock, uidOf } from '../../conformance/host/accounts.ts';
+import { gidOfGroup, primaryGidOf, uidOf, userWithMaildir } from '../../conformance/host/accounts.ts';
 import { filesIn, freePort, killGroup, missingTools, smtpSource, startQmail, startRootListener, tcprules, waitFor, type Started } from './mta-host.ts';
 
 const userName = 'qnetu';
@@ -76,18 +76,7 @@ describe.skipIf(reason !== null)('qmail-smtpd --listen started as root, with qma
     tmp = buildIntoTemp('qmail-queued-');
     home = join(tmp, 'qmail');
     qmailSetup(tmp, home, { split: 23 });
-    const user = ensureUser(userName, userName);
-    const userHome = join(tmp, 'home', userName);
-    underAccountsLock('usermod', ['-d', userHome, userName]);
-    mkdirSync(join(tmp, 'home'), { mode: 0o755 });
-    mkdirSync(userHome, { mode: 0o755 });
-    for (const d of ['Maildir', 'Maildir/tmp', 'Maildir/new', 'Maildir/cur']) {
-      mkdirSync(join(userHome, d), { mode: 0o700 });
-      chownSync(join(userHome, d), user.uid, user.gid);
-    }
-    chownSync(userHome, user.uid, user.gid);
-    chmodSync(userHome, 0o755);
-    maildirNew = join(userHome, 'Maildir/new');
+    maildirNew = join(userWithMaildir(tmp, userName).maildir, 'new');
     for (const [name, text] of [['me', domain], ['locals', domain], ['rcpthosts', domain]]) writeFileSync(join(home, 'control', name as string), `${text}\n`, { mode: 0o644 });
     qmail = await startQmail(home);
     started.push(qmail);

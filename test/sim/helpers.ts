@@ -1,6 +1,6 @@
 // Kernel fixtures for the sim tests: a kernel on the real SimFs and one-line program installs.
 
-import type { Program } from '../../impl/sys/types.ts';
+import type { Fd, Program, Sys } from '../../impl/sys/types.ts';
 import { SysError } from '../../impl/sys/errors.ts';
 import type { KernelOptions } from '../../sim/kernel.ts';
 import { Kernel } from '../../sim/kernel.ts';
@@ -34,4 +34,15 @@ export async function errnoOf(p: Promise<unknown>): Promise<string> {
     throw e;
   }
   return 'ok';
+}
+
+/** Reads one SMTP reply (through the final `NNN ` line) a byte at a time; what came before EOF. */
+export async function smtpReply(sys: Sys, fd: Fd): Promise<string> {
+  let got = '';
+  const buf = new Uint8Array(1);
+  while (!/(^|\n)[0-9]{3} [^\n]*\r\n$/.test(got)) {
+    if ((await sys.fs.read(fd, buf, 0, 1, null)) === 0) break;
+    got += String.fromCharCode(buf[0]!);
+  }
+  return got;
 }

@@ -3,22 +3,11 @@
 // through the real qmail-queue. The per-connection tcp-environ shows in the Received line.
 
 import { describe, expect, it } from 'vitest';
-import type { Fd, Sys } from '../../impl/sys/types.ts';
 import { writeAll } from '../../impl/shared/fdio.ts';
 import { parseListen } from '../../impl/smtpd/listen.ts';
 import { Kernel } from '../../sim/kernel.ts';
 import { installQmail, simIds } from '../../sim/install.ts';
-import { addProgram, dec, enc } from '../sim/helpers.ts';
-
-async function reply(sys: Sys, fd: Fd): Promise<string> {
-  let got = '';
-  const buf = new Uint8Array(1);
-  while (!/(^|\n)[0-9]{3} [^\n]*\r\n$/.test(got)) {
-    if ((await sys.fs.read(fd, buf, 0, 1, null)) === 0) break;
-    got += String.fromCharCode(buf[0]!);
-  }
-  return got;
-}
+import { addProgram, dec, enc, smtpReply } from '../sim/helpers.ts';
 
 const clients = 5;
 
@@ -44,10 +33,10 @@ describe('qmail-smtpd --listen (simulator)', () => {
       await sys.clock.sleep(10); // let the daemon listen
       const n = Number(sys.proc.self.argv[1]);
       const c = await sys.net.connect({ host: '127.0.0.1', port: 2525 }, 5_000);
-      const t: string[] = [await reply(sys, c.fd)];
+      const t: string[] = [await smtpReply(sys, c.fd)];
       for (const cmd of ['HELO c\r\n', `MAIL FROM:<s${n}@x>\r\n`, `RCPT TO:<r${n}@y>\r\n`, 'DATA\r\n', `Subject: ${n}\r\n\r\nbody ${n}\r\n.\r\n`, 'QUIT\r\n']) {
         await writeAll(sys, c.fd, enc(cmd));
-        t.push(await reply(sys, c.fd));
+        t.push(await smtpReply(sys, c.fd));
       }
       await sys.fs.close(c.fd);
       transcripts[n] = t;

@@ -8,13 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Fd, Sys } from '../../impl/sys/types.ts';
 import { writeAll } from '../../impl/shared/fdio.ts';
 import { cdbMake } from '../../impl/lib/cdb.ts';
 import { lookupRules, parseRuleData, ruleKeys } from '../../impl/smtpd/tcprules.ts';
 import { Kernel } from '../../sim/kernel.ts';
 import { installQmail, simIds } from '../../sim/install.ts';
-import { addProgram, enc } from '../sim/helpers.ts';
+import { addProgram, enc, smtpReply } from '../sim/helpers.ts';
 
 const rulesCdb = (rules: Record<string, string>): Uint8Array => cdbMake(Object.entries(rules).map(([k, v]) => [enc(k), enc(v)] as const));
 
@@ -59,16 +58,6 @@ describe('tcprules lookup', () => {
   if (!hasTcprules) console.warn('skipped the real-tcprules check: tcprules (ucspi-tcp) is not installed');
 });
 
-async function reply(sys: Sys, fd: Fd): Promise<string> {
-  let got = '';
-  const buf = new Uint8Array(1);
-  while (!/(^|\n)[0-9]{3} [^\n]*\r\n$/.test(got)) {
-    if ((await sys.fs.read(fd, buf, 0, 1, null)) === 0) break;
-    got += String.fromCharCode(buf[0]!);
-  }
-  return got;
-}
-
 /** One client session against a listener started with `-x rules.cdb` (or with the rules file
  *  missing when `rules` is null): the replies, up to RCPT for a domain outside rcpthosts. */
 async function sessionWith(rules: Record<string, string> | null): Promise<string[]> {
@@ -87,11 +76,11 @@ async function sessionWith(rules: Record<string, string> | null): Promise<string
   const client = addProgram(k, 'smtp-client', async (sys) => {
     await sys.clock.sleep(10);
     const c = await sys.net.connect({ host: '127.0.0.1', port: 2525 }, 5_000);
-    t.push(await reply(sys, c.fd));
+    t.push(await smtpReply(sys, c.fd));
     if (t[0] !== '') {
       for (const cmd of ['HELO c\r\n', 'MAIL FROM:<s@x>\r\n', 'RCPT TO:<r@elsewhere.example>\r\n', 'QUIT\r\n']) {
         await writeAll(sys, c.fd, enc(cmd));
-        t.push(await reply(sys, c.fd));
+        t.push(await smtpReply(sys, c.fd));
       }
     }
     await sys.fs.close(c.fd);

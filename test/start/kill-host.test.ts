@@ -26,12 +26,11 @@
 // Needs root, cc, setpriv, useradd, flock, and a temporary directory not mounted nosuid.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIntoTemp, isRoot, nosuid, qmailSetup, removeTemp } from '../../conformance/queue/host-install.ts';
-import { ensureUser, underAccountsLock } from '../../conformance/host/accounts.ts';
+import { queueAs, userWithMaildir } from '../../conformance/host/accounts.ts';
 import { childrenOf, descendantsOf, processTable, running } from '../../conformance/host/proc-tree.ts';
 import { Prng } from '../../sim/prng.ts';
 import { ossifiedSec } from '../../spec/send.ts';
@@ -193,21 +192,9 @@ function makeMail(prng: Prng, index: number): Mail {
   return { index, sender, recipients, message: Buffer.from(`${head.join('\n')}\n\n${body.join('\n')}\n`, 'latin1') };
 }
 
-/** Runs the setuid bin/qmail-queue as uid:gid with the message on fd 0 and the envelope on fd 1. */
-function queueAs(home: string, uid: number, gid: number, mail: Mail): Promise<number | null> {
-  const envelope = `F${address(mail.sender)}\0${mail.recipients.map((r) => `T${address(r)}\0`).join('')}\0`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', join(home, 'bin/qmail-queue')], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: '/usr/bin:/bin' },
-    });
-    child.on('error', reject);
-    child.stdin?.on('error', () => undefined);
-    child.stdout?.on('error', () => undefined);
-    child.on('close', (code) => resolve(code));
-    child.stdin?.end(mail.message);
-    (child.stdout as unknown as Socket).end(Buffer.from(envelope, 'latin1'));
-  });
+/** Queues one generated mail as uid:gid through the setuid bin/qmail-queue. */
+function queueMail(home: string, uid: number, gid: number, mail: Mail): Promise<number | null> {
+  return queueAs(home, uid, gid, mail.message, `F${address(mail.sender)}\0${mail.recipients.map((r) => `T${address(r)}\0`).join('')}\0`);
 }
 
 interface Kill {
@@ -244,7 +231,7 @@ async function load(home: string, mails: Mail[], ids: Map<string, { uid: number;
     const pauses = new Prng(seed, `client ${c}`);
     for (const mail of mails.filter((m) => m.index % clients === c)) {
       const id = ids.get(mail.sender) as { uid: number; gid: number };
-      codes.set(mail.index, await queueAs(home, id.uid, id.gid, mail));
+      codes.set(mail.index, await queueMail(home, id.uid, id.gid, mail));
       await sleep(pauses.int(100));
     }
   };
@@ -317,7 +304,7 @@ describe.skipIf(reason !== null)('kill -9 of the daemons under load, on this hos
     writeFileSync(join(home, 'control/locals'), `${me}\n`, { mode: 0o644 });
     mkdirSync(join(base, 'home'), { mode: 0o755 });
     const ids = new Map<string, { uid: number; gid: number }>();
-    for (const name of userNames) ids.set(name, makeUser(base, name));
+    for (const name of userNames) ids.set(name, userWithMaildir(base, name));
 
     const rc = join(base, 'rc');
     writeFileSync(rc, readFileSync(join(repo, 'etc/rc'), 'utf8').replaceAll('/var/qmail', home), { mode: 0o755 });
@@ -391,20 +378,6 @@ function stuckLog(sup: Supervisor, left: string[]): string {
   return out.slice(-80).join('\n');
 }
 
-/** An ordinary user (created when missing) whose home with ./Maildir/ is in the temporary directory. */
-function makeUser(base: string, name: string): { uid: number; gid: number } {
-  const user = ensureUser(name, name);
-  const home = join(base, 'home', name);
-  underAccountsLock('usermod', ['-d', home, name]);
-  mkdirSync(home, { mode: 0o755 });
-  for (const d of ['Maildir', 'Maildir/tmp', 'Maildir/new', 'Maildir/cur']) {
-    mkdirSync(join(home, d), { mode: 0o700 });
-    chownSync(join(home, d), user.uid, user.gid);
-  }
-  chownSync(home, user.uid, user.gid);
-  chmodSync(home, 0o755);
-  return user;
-}
 
 interface Report {
   accepted: number;

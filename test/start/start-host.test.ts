@@ -13,14 +13,13 @@
 // qmail-start runs in a process group of its own, killed (by its id) in afterAll whatever happened.
 // Needs root, cc, setpriv, useradd, groupadd, flock, and a temporary directory not mounted nosuid.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qmailGroups, qmailUsers } from '../../spec/queue.ts';
 import { buildIntoTemp, gidOfGroup, isRoot, nosuid, qmailSetup, removeTemp, uidOf } from '../../conformance/queue/host-install.ts';
-import { ensureUser, underAccountsLock } from '../../conformance/host/accounts.ts';
+import { queueAs, underAccountsLock, userWithMaildir, type MaildirUser } from '../../conformance/host/accounts.ts';
 
 const userName = 'qstartu';
 const testGroup = 'qstartgrp';
@@ -98,22 +97,6 @@ function daemon(children: ProcStatus[], home: string, program: string): ProcStat
   return children.filter((c) => c.cmdline.some((a) => a === join(home, 'bin', program) || a === program));
 }
 
-/** Runs the setuid bin/qmail-queue as uid:gid with the message on fd 0 and the envelope on fd 1. */
-function queueAs(home: string, uid: number, gid: number, message: string, envelope: string): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', join(home, 'bin/qmail-queue')], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: '/usr/bin:/bin' },
-    });
-    child.on('error', reject);
-    child.stdin?.on('error', () => undefined);
-    child.stdout?.on('error', () => undefined);
-    child.on('close', (code) => resolve(code));
-    child.stdin?.end(Buffer.from(message));
-    (child.stdout as unknown as Socket).end(Buffer.from(envelope, 'latin1'));
-  });
-}
-
 function killGroup(s: Started | undefined): void {
   const pid = s?.child.pid;
   if (pid === undefined) return;
@@ -128,7 +111,7 @@ describe.skipIf(reason !== null)('qmail-start on this host (root)', () => {
   let tmp: string;
   let home: string;
   let userHome: string;
-  let user: { uid: number; gid: number };
+  let user: MaildirUser;
   let qmailGid: number;
   const started: Started[] = [];
 
@@ -139,17 +122,8 @@ describe.skipIf(reason !== null)('qmail-start on this host (root)', () => {
     if (!existsSync(join(home, 'bin/qmail-rspawn'))) symlinkSync('qmail-rspawn-defer', join(home, 'bin/qmail-rspawn'));
     writeFileSync(join(home, 'control/me'), 'host.example\n', { mode: 0o644 });
     writeFileSync(join(home, 'control/locals'), 'host.example\n', { mode: 0o644 });
-    user = ensureUser(userName, userName);
-    userHome = join(tmp, 'home', userName);
-    underAccountsLock('usermod', ['-d', userHome, userName]);
-    mkdirSync(join(tmp, 'home'), { mode: 0o755 });
-    mkdirSync(userHome, { mode: 0o755 });
-    for (const d of ['Maildir', 'Maildir/tmp', 'Maildir/new', 'Maildir/cur']) {
-      mkdirSync(join(userHome, d), { mode: 0o700 });
-      chownSync(join(userHome, d), user.uid, user.gid);
-    }
-    chownSync(userHome, user.uid, user.gid);
-    chmodSync(userHome, 0o755);
+    user = userWithMaildir(tmp, userName);
+    userHome = user.home;
     qmailGid = gidOfGroup(qmailGroups.qmail);
   });
 
@@ -206,7 +180,7 @@ describe.skipIf(reason !== null)('qmail-start on this host (root)', () => {
       expect(files).toHaveLength(1);
       const file = join(newDir, files[0] as string);
       expect(readFileSync(file, 'utf8')).toMatch(/Subject: host test\n\nhello from the host test\n$/);
-      expect({ uid: statSync(file).uid, gid: statSync(file).gid }).toEqual(user);
+      expect({ uid: statSync(file).uid, gid: statSync(file).gid }).toEqual({ uid: user.uid, gid: user.gid });
       expect(s.out()).toMatch(new RegExp(`^starting delivery \\d+: msg \\d+ to local ${userName}@host\\.example$`, 'm'));
       expect(s.out()).toMatch(/^delivery \d+: success: /m);
     });
