@@ -4,7 +4,7 @@
 //
 //   qsim list: every scenario with one line (the catalogue's: sim/cli-catalogue.ts, --size N)
 //   qsim run [--scenario queue-crash|mta-crash|net-crash|NAME from qsim list] [--seed N] [--messages N] [--clients N] [--crashes N]
-//            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism] [--html FILE]
+//            [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--check-determinism] [--listen-as root|qmaild] [--html FILE]
 //   qsim explore: sim/cli-explore.ts
 //   qsim replay, qsim swarm, qsim merge: sim/cli-replay.ts, sim/cli-swarm.ts
 //   qsim replay-queue PATH|TARBALL: sim/cli-replay-queue.ts
@@ -44,7 +44,7 @@ export interface CliHost {
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
 
-const usage = `usage: qsim list\n       qsim run --scenario NAME (from qsim list) [--seed N] [--size N] [--profile P] [--html FILE]\n       qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
+const usage = `usage: qsim list\n       qsim run --scenario NAME (from qsim list) [--seed N] [--size N] [--profile P] [--html FILE]\n       qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--listen-as root|qmaild] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
 
 export async function runCli(host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = host.argv;
@@ -61,7 +61,7 @@ export async function runCli(host: CliHost): Promise<number> {
     host.err(usage);
     return 2;
   }
-  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag', html: 'string', size: 'string' });
+  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag', html: 'string', size: 'string', 'listen-as': 'string' });
   if ('error' in parsed) {
     host.err(`qsim: ${parsed.error}\n${usage}`);
     return 2;
@@ -82,7 +82,12 @@ export async function runCli(host: CliHost): Promise<number> {
   }
   if (scenario === 'net-crash') {
     const num = (k: string): number | undefined => a[k] as number | undefined;
-    return runNetCli(host, { seed: num('seed'), messages: num('messages'), crashes: num('crashes'), profile, split: num('split') });
+    const listenAs = a['listen-as'] ?? 'root';
+    if (listenAs !== 'root' && listenAs !== 'qmaild') {
+      host.err(`qsim: --listen-as root|qmaild\n${usage}`);
+      return 2;
+    }
+    return runNetCli(host, { seed: num('seed'), messages: num('messages'), crashes: num('crashes'), profile, split: num('split'), listenAs });
   }
   const opts: QueueCrashOpts = {
     seed: (a['seed'] as number | undefined) ?? host.freshSeed(),

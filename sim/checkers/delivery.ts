@@ -20,7 +20,7 @@
 // (sim/checkers/mailboxes.ts), with each copy's identity already known.
 
 import { latin1 } from '../../impl/lib/latin1.ts';
-import { identify, type Identity } from './mail-identity.ts';
+import { identify, instanceKey, type Identity } from './mail-identity.ts';
 import type { Ends } from './send-state.ts';
 
 export interface Attempt {
@@ -109,7 +109,7 @@ export function checkDeliveries(input: LedgerInput): LedgerResult {
       }
     }
     if (letter === 'H') continue;
-    const ck = key(id.copy, attempt.recipient);
+    const ck = key(instanceKey(id), attempt.recipient);
     const allowed = id.kind === 'original' ? (times.get(key(id.index, attempt.recipient)) ?? 1) : 1;
     const entry = perCopy.get(ck) ?? { allowed, epochs: new Map<number, number>() };
     entry.epochs.set(attempt.epoch, (entry.epochs.get(attempt.epoch) ?? 0) + 1);
@@ -168,20 +168,27 @@ const qpOf = (copy: string): number | null => {
   return m === null ? null : Number(m[1]);
 };
 
+/** The run of the `end msg` of the queue instance a copy is (send-state.ts Ends): an original is
+ *  looked up as `qp#index` (a qmail-queued queues many under one qp), then by its qp alone. */
+function endRunOf(id: Identity, ends: Ends): number | undefined {
+  const qp = qpOf(id.copy);
+  if (qp === null) return undefined;
+  return (id.kind === 'original' ? ends.endRun.get(`${qp}#${id.index}`) : undefined) ?? ends.endRun.get(String(qp));
+}
+
 function afterEnd(seen: Seen[], ends: Ends): string[] {
   const out: string[] = [];
   for (const { id, attempt } of seen) {
-    const qp = qpOf(id.copy);
-    const endRun = qp === null ? undefined : ends.endRun.get(qp);
+    const endRun = endRunOf(id, ends);
     if (endRun !== undefined && attempt.epoch > endRun && attempt.report[0] === 'K')
-      out.push(`copy of qp ${qp}: delivered to ${attempt.recipient} in run ${attempt.epoch}, after its end msg in run ${endRun}`);
+      out.push(`copy of qp ${qpOf(id.copy)}${id.kind === 'original' ? ` (message ${id.index})` : ''}: delivered to ${attempt.recipient} in run ${attempt.epoch}, after its end msg in run ${endRun}`);
   }
   const bounces = new Set<string>();
   for (const { id } of seen) {
     if (id.kind !== 'bounce' || bounces.has(id.copy)) continue;
     bounces.add(id.copy);
     const [about, own] = [qpOf(id.inner.copy), qpOf(id.copy)];
-    const endRun = about === null ? undefined : ends.endRun.get(about);
+    const endRun = endRunOf(id.inner, ends);
     const queuedRun = own === null ? undefined : ends.bounceRun.get(own);
     if (endRun !== undefined && queuedRun !== undefined && queuedRun > endRun)
       out.push(`copy of qp ${about}: bounced (qp ${own}) in run ${queuedRun}, after its end msg in run ${endRun}`);

@@ -2,7 +2,8 @@
 // `X-Sim-Index: N`), a forward (qmail-local's Delivered-To line, then the copy it forwarded), or a
 // bounce (single or double) naming the recipients that failed, wrapped around the message it
 // bounces (itself any of these). The copy key (its Received line)
-// tells two queued copies apart: every qmail-queue run writes its own.
+// tells two queued copies apart: every qmail-queue run writes its own; one qmail-queued writes the
+// same qp for many messages, so an original's instance is its line and its index (instanceKey).
 
 import {
   bounceDoubleIntro, bounceDoubleSeparator, bounceSingleIntro, bounceSingleSeparator,
@@ -56,6 +57,13 @@ export function failedRecipients(blocks: string): string[] {
     opens = line === '';
   }
   return out;
+}
+
+/** Which queued instance a copy is: its Received line names the qmail-queue run; an original adds
+ *  its index, since one qmail-queued (one qp) may queue many messages within a second. A client
+ *  submits each message once, so (line, index) names one instance. */
+export function instanceKey(id: Identity): string {
+  return id.kind === 'original' ? `${id.copy}\n#${id.index}` : id.copy;
 }
 
 /** The original message a bounce (of a bounce ...) is about, or null. */

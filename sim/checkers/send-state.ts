@@ -39,28 +39,44 @@ export function checkLog(text: string): LogCheck {
   return { events, violations };
 }
 
-/** When each queued copy (by its qmail-queue pid, the `qp` of `info msg`) was eliminated: the run
- *  of its `end msg`. Logs are given in run order; a message id is mapped to the copy whose
- *  `info msg` came last, so reused ids (inode numbers) are told apart. A line a power loss cut
- *  from the log only leaves a copy unchecked. Also: the run in which each bounce copy (by its own
- *  qp, from `bounce msg ... qp P`) was queued. */
+/** When each queued copy was eliminated: the run of its `end msg`. A copy is named by its queue
+ *  instance (instanceOf below): by default its qmail-queue pid, the `qp` of `info msg`, which names
+ *  one message; a caller whose qp queued many (qmail-queued) names them itself. Logs are given in
+ *  run order; a message id is mapped to the copy whose `info msg` came last, so reused ids (inode
+ *  numbers) are told apart. A line a power loss cut from the log, or an `info msg` the caller cannot
+ *  name, only leaves a copy unchecked. Also: the run in which each bounce copy (by its own qp, from
+ *  `bounce msg ... qp P`) was queued. */
 export interface Ends {
-  endRun: Map<number, number>;
+  /** Instance name (String(qp), or the caller's `qp#index`) -> run of its end msg. */
+  endRun: Map<string, number>;
   bounceRun: Map<number, number>;
 }
 
-export function copyEnds(logs: { run: number; text: string }[]): Ends {
-  const current = new Map<number, number>();
+/** Where an `info msg` line is: the index of its log in copyEnds' list, and its offset in that log. */
+export interface LogPlace {
+  log: number;
+  offset: number;
+}
+
+/** The instance an `info msg` line speaks of, or null when unknown. */
+export type InstanceOf = (at: LogPlace, e: { id: number; qp: number; bytes: number }) => string | null;
+
+export function copyEnds(logs: { run: number; text: string }[], instanceOf: InstanceOf = (_, e) => String(e.qp)): Ends {
+  const current = new Map<number, string | null>();
   const ends: Ends = { endRun: new Map(), bounceRun: new Map() };
-  for (const { run, text } of logs) {
-    for (const line of text.split('\n')) {
+  logs.forEach(({ run, text }, log) => {
+    for (let offset = 0; offset < text.length; ) {
+      const nl = text.indexOf('\n', offset);
+      const line = text.slice(offset, nl < 0 ? text.length : nl);
       const e = parseLogLine(line);
-      if ('error' in e) continue;
-      if (e.kind === 'info') current.set(e.id, e.qp);
-      if (e.kind === 'bounce' && !ends.bounceRun.has(e.qp)) ends.bounceRun.set(e.qp, run);
-      const qp = e.kind === 'end' ? current.get(e.id) : undefined;
-      if (qp !== undefined && !ends.endRun.has(qp)) ends.endRun.set(qp, run);
+      if (!('error' in e)) {
+        if (e.kind === 'info') current.set(e.id, instanceOf({ log, offset }, e));
+        if (e.kind === 'bounce' && !ends.bounceRun.has(e.qp)) ends.bounceRun.set(e.qp, run);
+        const name = e.kind === 'end' ? current.get(e.id) : undefined;
+        if (name !== undefined && name !== null && !ends.endRun.has(name)) ends.endRun.set(name, run);
+      }
+      offset = nl < 0 ? text.length : nl + 1;
     }
-  }
+  });
   return ends;
 }

@@ -6,7 +6,12 @@
 //                             clients die with it; queue-fix, boot, listeners and peers again);
 //   kill-send, kill-todo, kill-lspawn, kill-clean, kill-rspawn
 //                             SIGKILL to that daemon: qmail-start exits 111, supervise restarts it;
-//   kill-smtpd                SIGKILL to one listener (its sessions die); restarted a second later.
+//   kill-smtpd                SIGKILL to one listener (its sessions die); restarted a second later;
+//   kill-queued               SIGKILL to a listener's queue writer: its qmail-queued (the listener
+//                             answers 451 for what was in flight and exits 111; restarted a second
+//                             later), or, for listeners run as qmaild, a qmail-queue in flight.
+// The listeners run as in production (listenAs root: each binds, starts one long-lived qmail-queued
+// as qmailq and becomes qmaild), or as qmaild with a qmail-queue per message (listenAs qmaild).
 // Then a healed phase (four virtual days: no outage, every retry), a clean restart, and the checks:
 //   - every recipient of every message whose client read 250 after its final dot is delivered (a
 //     local mailbox byte for byte, or kept by a peer: its bytes are the queued copy), bounced in
@@ -28,7 +33,7 @@ import {
   boot, collect, current, fault as mtaFault, fromLogs, newState, nextEpoch, rewriteControls, runFor, snapshotMboxes, stop, unknownLocals, waitDown,
   type MtaFault, type State,
 } from './mta-crash.ts';
-import { clientDomain, clientProgram, netWorld, randomNetMail, fateOf, relayPort, smtpPort, type NetWorld } from './net-world.ts';
+import { clientDomain, clientProgram, netWorld, randomNetMail, fateOf, relayPort, smtpPort, type ListenAs, type NetWorld } from './net-world.ts';
 import { rejectText, type PeerKind } from './net-peers.ts';
 import { checkDeliveries, type Attempt, type LedgerCounts, type AcceptedMail } from '../checkers/delivery.ts';
 import { checkLog, copyEnds } from '../checkers/send-state.ts';
@@ -39,8 +44,8 @@ import { localText } from '../../spec/local.ts';
 import type { Program } from '../../impl/sys/types.ts';
 import type { HostFault } from '../net.ts';
 
-export type NetFault = 'power' | 'kill-send' | 'kill-todo' | 'kill-lspawn' | 'kill-clean' | 'kill-rspawn' | 'kill-smtpd';
-export const netFaults: readonly NetFault[] = ['power', 'kill-send', 'kill-todo', 'kill-lspawn', 'kill-clean', 'kill-rspawn', 'kill-smtpd'];
+export type NetFault = 'power' | 'kill-send' | 'kill-todo' | 'kill-lspawn' | 'kill-clean' | 'kill-rspawn' | 'kill-smtpd' | 'kill-queued';
+export const netFaults: readonly NetFault[] = ['power', 'kill-send', 'kill-todo', 'kill-lspawn', 'kill-clean', 'kill-rspawn', 'kill-smtpd', 'kill-queued'];
 
 export interface NetCrashOpts {
   seed: number;
@@ -51,6 +56,8 @@ export interface NetCrashOpts {
   kinds?: NetFault[];
   /** Replacement programs (a deliberately broken daemon, in tests). */
   override?: Record<string, Program>;
+  /** How the listeners run (net-world.ts ListenAs); default root, through qmail-queued. */
+  listenAs?: ListenAs;
 }
 
 export interface NetCrashResult {
@@ -68,6 +75,9 @@ export interface NetCrashResult {
   /** What the peers did, summed over peers of a kind: act -> times. */
   acts: Record<PeerKind, Record<string, number>>;
   possibleDuplicateLogged: number;
+  /** Messages qmail-queued processes reported queued (0 when the listeners run as qmaild), and the
+   *  `info msg` lines of their qp named after one of them (rule 6 checks those) or not. */
+  queued: { commits: number; named: number; unnamed: number };
   checks: number;
   violations: string[];
   simMs: number;
@@ -77,6 +87,8 @@ export interface NetCrashResult {
 
 const hourMs = 3_600_000;
 const superviseDelayMs = 1000;
+/** A listener whose qmail-queued died exits within queuedDeadGraceMs (1 s); this leaves room. */
+const listenerExitMs = 10_000;
 const clientSpreadMs = 30 * 60_000;
 const healedMs = 4 * 24 * hourMs;
 const outageFaults: readonly (HostFault | null)[] = [null, 'refuse', 'timeout', 'unreachable'];
@@ -99,13 +111,16 @@ async function fault(ns: NetState, kind: NetFault, b: QmailBoot): Promise<QmailB
   const { st, nw } = ns;
   const { k } = nw;
   ns.faults[kind]++;
-  if (kind === 'kill-smtpd') {
+  if (kind === 'kill-smtpd' || kind === 'kill-queued') {
     const inFlight = nw.mails.filter((m) => m.waiting).map((m) => (m.relay ? relayPort : smtpPort));
     const port = st.rng.pick(inFlight.length > 0 ? inFlight : [smtpPort, relayPort]);
-    const h = nw.listeners.get(port);
-    if (h !== undefined && h.status() === null) k.kill(h.pid, 'SIGKILL');
-    await runFor(st, superviseDelayMs);
-    nw.startListener(port);
+    if (kind === 'kill-queued') await killQueuer(ns, port);
+    else {
+      const h = nw.listeners.get(port);
+      if (h !== undefined && h.status() === null) k.kill(h.pid, 'SIGKILL');
+      await runFor(st, superviseDelayMs);
+      nw.startListener(port);
+    }
     return b;
   }
   if (kind === 'kill-rspawn') return killRspawn(ns, b);
@@ -116,6 +131,27 @@ async function fault(ns: NetState, kind: NetFault, b: QmailBoot): Promise<QmailB
     nw.resumeClients(st.rng, clientSpreadMs);
   }
   return next;
+}
+
+/** SIGKILL to the listener's queue writer. A listener's qmail-queued gone, the listener answers
+ *  what was in flight (451) and exits 111 within a second or so; supervise starts it again a second
+ *  later. A qmail-queue (listeners as qmaild) is per message: its session answers 451, the listener
+ *  serves on. */
+async function killQueuer(ns: NetState, port: number): Promise<void> {
+  const { st, nw } = ns;
+  const { k } = nw;
+  const pids = nw.queuers(port);
+  if (pids.length > 0) k.kill(st.rng.pick(pids), 'SIGKILL');
+  if (nw.listenAs === 'qmaild') return;
+  const h = nw.listeners.get(port);
+  if (h === undefined) return;
+  await k.run({ until: () => h.status() !== null, untilMs: k.nowMs + listenerExitMs });
+  if (h.status() === null) {
+    st.notes.push(`qmail-smtpd --listen on port ${port}: still running ${listenerExitMs} ms after its qmail-queued was killed`);
+    k.kill(h.pid, 'SIGKILL');
+  } else if (h.status()?.code !== 111) st.notes.push(`qmail-smtpd --listen on port ${port} exited ${JSON.stringify(h.status())} after its qmail-queued was killed, not 111`);
+  await runFor(st, superviseDelayMs);
+  nw.startListener(port);
 }
 
 /** As mta-crash's daemon kills, for qmail-rspawn (its in-process qmail-remotes die with it). */
@@ -137,8 +173,9 @@ async function killRspawn(ns: NetState, b: QmailBoot): Promise<QmailBoot> {
 }
 
 export async function runNetCrash(opts: NetCrashOpts): Promise<NetCrashResult> {
-  const nw = await netWorld({ seed: opts.seed, profile: opts.profile, split: opts.split, override: opts.override });
+  const nw = await netWorld({ seed: opts.seed, profile: opts.profile, split: opts.split, override: opts.override, listenAs: opts.listenAs });
   const st = newState(nw.w);
+  nw.logPlace = () => ({ log: st.runs.length - 1, offset: st.runs[st.runs.length - 1]?.boot.handle.output(1).length ?? 0 });
   const ns: NetState = { st, nw, faults: Object.fromEntries(netFaults.map((f) => [f, 0])) as Record<NetFault, number> };
   const kinds = opts.kinds ?? [...netFaults];
   const { k } = nw;
@@ -157,7 +194,7 @@ export async function runNetCrash(opts: NetCrashOpts): Promise<NetCrashResult> {
     sendSome(perFault);
     if (st.rng.chance(0.3)) await runFor(st, st.rng.int(2 * hourMs));
     const kind = st.rng.pick(kinds);
-    if (st.rng.chance(kind === 'power' || kind === 'kill-smtpd' ? 0.6 : 0.2)) {
+    if (st.rng.chance(kind === 'power' || kind === 'kill-smtpd' || kind === 'kill-queued' ? 0.6 : 0.2)) {
       // Aimed: a client has sent its final dot and waits for the reply (qmail-queue at work).
       await k.run({ until: () => nw.mails.some((m) => m.waiting), untilMs: k.nowMs + hourMs });
       await k.run({ maxEvents: st.rng.int(12) });
@@ -273,7 +310,7 @@ function check(ns: NetState, opts: NetCrashOpts): NetCrashResult {
   ];
   const ledger = checkDeliveries({
     accepted, uncertain, attempts,
-    ends: copyEnds(st.runs.map((r) => ({ run: r.lastEpoch, text: r.boot.log() }))),
+    ends: copyEnds(st.runs.map((r) => ({ run: r.lastEpoch, text: r.boot.log() })), nw.queued.instanceOf),
     address: (r) => rewrite(r, controls).address,
     bounceName: (a) => stripVdomPrepend(a, controls.virtualdomains),
   });
@@ -285,7 +322,7 @@ function check(ns: NetState, opts: NetCrashOpts): NetCrashResult {
     possibleDuplicateLogged += text.split('Possible_duplicate!').length - 1;
     violations.push(...checkLog(run.crashed ? text.slice(0, text.lastIndexOf('\n') + 1) : text).violations);
   }
-  violations.push(...intakeProblems(nw));
+  violations.push(...intakeProblems(nw), ...nw.queued.problems);
   violations.push(...nw.w.rootDeliveries.map((r) => `a delivery as root: ${r}`));
   violations.push(...nw.k.bugs.map((bug) => `program crashed: ${bug.argv.join(' ')}: ${bug.message}`));
   return {
@@ -296,7 +333,7 @@ function check(ns: NetState, opts: NetCrashOpts): NetCrashResult {
     },
     uncertainArrived: uncertain.filter((m) => arrived.has(m.index)).length,
     peerKept: peers.kept, peerWindow: peers.window, windowDuplicates: windowDuplicates(peers, attempts, accepted),
-    acts: actsByKind(nw), possibleDuplicateLogged, checks: ledger.checks, violations,
+    acts: actsByKind(nw), possibleDuplicateLogged, queued: { commits: nw.queued.count, named: nw.queued.named, unnamed: nw.queued.unnamed }, checks: ledger.checks, violations,
     simMs: nw.k.nowMs, events: nw.k.eventsRun, traceHash: nw.k.traceHash(),
   };
 }
@@ -343,5 +380,6 @@ function actsByKind(nw: NetWorld): Record<PeerKind, Record<string, number>> {
 /** One line that replays a run. */
 export function netCrashReplay(o: NetCrashOpts): string {
   const kinds = o.kinds === undefined ? '' : ` KINDS=${o.kinds.join(',')}`;
-  return `SEED=${o.seed} MESSAGES=${o.messages} FAULTS=${o.faults} PROFILE=${o.profile}${kinds} npx vitest run test/scenarios/net-crash.test.ts -t replay`;
+  const listenAs = o.listenAs === undefined || o.listenAs === 'root' ? '' : ` LISTEN_AS=${o.listenAs}`;
+  return `SEED=${o.seed} MESSAGES=${o.messages} FAULTS=${o.faults} PROFILE=${o.profile}${kinds}${listenAs} npx vitest run test/scenarios/net-crash.test.ts -t replay`;
 }

@@ -6,7 +6,8 @@
 //      127.0.0.1:587 for relaying clients (RELAYCLIENT set, as tcprules would). Scripted clients,
 //      one connection per message, send generated mail; a client retries a refused connection or a
 //      session cut before its final dot, and never after it. A message is accepted iff the client
-//      read `250` after its final dot; cut after the dot, it is uncertain.
+//      read `250` after its final dot; cut after the dot, or told `451 qq crashed` (its queue
+//      writer was killed, perhaps after its commit), it is uncertain.
 // Out: one domain per peer behaviour (net-peers.ts), `<kind>.example`, MX -> mx.<kind>.example ->
 //      10.0.1.N (accept.example: no MX, its own A record), and client.example (the non-relaying clients' senders: it receives their bounces).
 //      remote.example keeps mta-world's permanent DNS failure: its mail is held to the end.
@@ -23,6 +24,8 @@ import { NetPeer, peerKinds, type PeerKind, type PeerOdds } from './net-peers.ts
 import { randomText, unknownLocals } from './mta-crash.ts';
 import type { LocalUser } from './lspawn-world.ts';
 import type { CrashProfile } from '../fs-api.ts';
+import type { LogPlace } from '../checkers/send-state.ts';
+import { QueuedInstances } from './net-queued.ts';
 import type { Program, Sys } from '../../impl/sys/types.ts';
 import { SysError } from '../../impl/sys/errors.ts';
 import { writeAll } from '../../impl/shared/fdio.ts';
@@ -57,9 +60,19 @@ export interface NetMail {
   waiting: boolean;
 }
 
+/** How the listeners run: started as root (production: they bind, start one qmail-queued as
+ *  qmailq and become qmaild), or as qmaild (a qmail-queue process per message). */
+export type ListenAs = 'root' | 'qmaild';
+
 export type MailFate = 'accepted' | 'uncertain' | 'refused' | 'unsent';
 
+/** The reply to the final dot when the queue writer died (qmail-queue by a signal, or qmail-queued
+ *  gone without answering): it may have died after its commit (the todo link), so the message may
+ *  be queued all the same, as under qmail; the client cannot know. */
+const qqCrashedRe = /^451 qq crashed /;
+
 export function fateOf(m: NetMail): MailFate {
+  if (m.final !== null && qqCrashedRe.test(m.final)) return 'uncertain';
   if (m.final !== null) return m.final.startsWith('250') ? 'accepted' : 'refused';
   return m.dotSent ? 'uncertain' : 'unsent';
 }
@@ -70,8 +83,30 @@ export class NetWorld {
   readonly listeners = new Map<number, SpawnHandle>();
   /** Per peer domain: the peer's IP (failure texts name it). */
   readonly ipOf = new Map<string, string>();
+  /** Where the activity log ends now; the scenario sets it once it boots (net-queued.ts). */
+  logPlace: () => LogPlace = () => ({ log: -1, offset: 0 });
+  /** The messages each qmail-queued queued, watched from outside. */
+  readonly queued: QueuedInstances;
 
-  constructor(readonly w: MtaWorld) {}
+  constructor(
+    readonly w: MtaWorld,
+    readonly listenAs: ListenAs = 'root',
+  ) {
+    this.queued = new QueuedInstances(w.k, w.inst.queue, () => this.logPlace());
+    // The world already watches every trace record (mta-world.ts); this watches beside it.
+    const worldObserve = w.observe.bind(w);
+    w.observe = (pid, event, fields) => {
+      worldObserve(pid, event, fields);
+      this.queued.observe(pid, event, fields);
+    };
+  }
+
+  /** The live qmail-queue or qmail-queued processes a listener started. */
+  queuers(port: number): number[] {
+    const l = this.listeners.get(port);
+    if (l === undefined || l.status() !== null) return [];
+    return [...this.k.procs.values()].filter((p) => p.ppid === l.pid && /^qmail-queued?$/.test(p.argv[0] ?? '')).map((p) => p.pid);
+  }
 
   get k(): MtaWorld['k'] {
     return this.w.k;
@@ -86,9 +121,8 @@ export class NetWorld {
   startListener(port: number): void {
     const env: Record<string, string> = { QMAILHOME: this.w.inst.home };
     if (port === relayPort) env['RELAYCLIENT'] = '';
-    const h = this.k.spawn(`${this.w.inst.home}/bin/qmail-smtpd`, ['qmail-smtpd', '--listen', `127.0.0.1:${port}`], {
-      env, uid: simIds.users.qmaild, gid: simIds.groups.nofiles,
-    });
+    const creds = this.listenAs === 'root' ? { uid: 0, gid: 0 } : { uid: simIds.users.qmaild, gid: simIds.groups.nofiles };
+    const h = this.k.spawn(`${this.w.inst.home}/bin/qmail-smtpd`, ['qmail-smtpd', '--listen', `127.0.0.1:${port}`], { env, ...creds });
     this.listeners.set(port, h);
   }
 
@@ -120,6 +154,8 @@ export interface NetWorldOpts {
   profile: CrashProfile;
   split?: number;
   override?: Record<string, Program>;
+  /** Default root. */
+  listenAs?: ListenAs;
 }
 
 export async function netWorld(opts: NetWorldOpts): Promise<NetWorld> {
@@ -129,7 +165,7 @@ export async function netWorld(opts: NetWorldOpts): Promise<NetWorld> {
   k.writeFile(`${inst.home}/control/rcpthosts`, `${mtaMe}\n`, root);
   // A hung peer costs a remote slot this long (qmail's default is 1200 s).
   k.writeFile(`${inst.home}/control/timeoutremote`, '300\n', root);
-  const nw = new NetWorld(w);
+  const nw = new NetWorld(w, opts.listenAs ?? 'root');
   const odds = drawOdds(k.prng('peer-odds'));
   const domains: [string, PeerKind][] = [...peerKinds.map((kind): [string, PeerKind] => [`${kind}.example`, kind]), [clientDomain, 'accept']];
   domains.forEach(([domain, kind], i) => {
