@@ -5,7 +5,9 @@
 //                      scenario's healed phase (4 virtual days of retries), a clean restart and every
 //                      check. Wall and CPU seconds; simulated deliveries (maildir files, mbox entries,
 //                      program runs) per wall second; time acceleration (virtual s per wall s);
-//                      events per wall second. The run must hold every invariant.
+//                      events per wall second. The run must hold every invariant. The day itself
+//                      (the faulty phase up to 24 virtual h), the healed phase with the restart and
+//                      the checks are also timed apart, each labelled.
 //   queue-crash        the default `npm start` run (5000 messages, 32 clients, 20 power losses).
 //   explore            `qsim explore` on its default 10-message run: wall s, crash states checked.
 //
@@ -35,13 +37,29 @@ async function timed<T>(f: () => Promise<T>): Promise<Timed<T>> {
   return { r, wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6 };
 }
 
+/** A point in the run: wall ms, CPU µs and kernel events so far. */
+interface Mark {
+  name: string;
+  wall: number;
+  cpu: number;
+  events: number;
+}
+
+function mark(name: string, events: number): Mark {
+  const c = process.cpuUsage();
+  return { name, wall: performance.now(), cpu: c.user + c.system, events };
+}
+
 const secs = (t: Timed<unknown>): string => `${t.wallS.toFixed(1)} s wall, ${t.cpuS.toFixed(1)} s CPU`;
 const rate = (n: number, s: number): string => (n / s).toFixed(0);
 
 export async function simBench(quick: boolean): Promise<[string, string][]> {
   const rows: [string, string][] = [];
   const messages = quick ? 1000 : 10_000;
-  const day = await timed(() => runMtaCrash({ seed: 1, messages, faults: 20, profile: 'posix', durationMs: dayMs }));
+  const marks: Mark[] = [mark('start', 0)];
+  const onPhase = (phase: string, events: number): void => void marks.push(mark(phase, events));
+  const day = await timed(() => runMtaCrash({ seed: 1, messages, faults: 20, profile: 'posix', durationMs: dayMs, onPhase }));
+  marks.push(mark('checks', day.r.events));
   const d = day.r;
   const delivered = d.found.maildir + d.found.mbox + d.found.program;
   const label = `sim day: mta-crash, ${messages} msgs over 24 h, 20 faults`;
@@ -49,6 +67,16 @@ export async function simBench(quick: boolean): Promise<[string, string][]> {
   rows.push(['  simulated deliveries per wall s', `${rate(delivered, day.wallS)} (${delivered} deliveries; ${rate(delivered, day.cpuS)} per CPU s)`]);
   rows.push(['  time acceleration (virtual s / wall s)', `${rate(d.simMs / 1000, day.wallS)}x (${(d.simMs / 3_600_000).toFixed(0)} virtual h, healed phase included)`]);
   rows.push(['  events per wall s', `${rate(d.events, day.wallS)} (${d.events} events; ${rate(d.events, day.cpuS)} per CPU s)`]);
+  const parts: Record<string, string> = {
+    faulty: '  of which the day (24 virtual h, faults, arrivals)',
+    healed: '  of which the healed phase (4 virtual days) and restart',
+    checks: '  of which the checks',
+  };
+  for (let i = 1; i < marks.length; i++) {
+    const [a, b] = [marks[i - 1] as Mark, marks[i] as Mark];
+    const events = b.name === 'checks' ? '' : `, ${b.events - a.events} events`;
+    rows.push([parts[b.name] ?? `  ${b.name}`, `${((b.wall - a.wall) / 1000).toFixed(1)} s wall, ${((b.cpu - a.cpu) / 1e6).toFixed(1)} s CPU${events}`]);
+  }
 
   const qMessages = quick ? 1000 : 5000;
   const q = await timed(() => runQueueCrash({ seed: 1, messages: qMessages, clients: 32, crashes: 20, profile: 'posix', split: 23 }));

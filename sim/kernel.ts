@@ -278,9 +278,7 @@ export class Kernel {
 
   /** Schedules fn after `delayUs` plus a latency of class `cls`; nothing for a dead owner. */
   schedule(owner: SimProcess | null, cls: LatencyClass, fn: () => void, delayUs = 0): SimEvent {
-    const [min, max] = this.latency[cls];
-    const jitter = max === min ? min : min + this.sched.int(max - min + 1);
-    return this.scheduleAt(owner, this.clock.nowUs + delayUs + jitter, fn);
+    return this.scheduleAt(owner, this.clock.nowUs + delayUs + this.jitter(cls), fn);
   }
 
   scheduleAt(owner: SimProcess | null, tUs: number, fn: () => void): SimEvent {
@@ -292,22 +290,29 @@ export class Kernel {
 
   /** A syscall of p: `attempt` runs in an event after a latency of class `cls` and either returns
    *  the result, throws (SysError: the program's error; anything else: rejected too, so that the
-   *  program's bug is recorded as its crash), or returns Blocked(queue) to retry when woken. */
+   *  program's bug is recorded as its crash), or returns Blocked(queue) to retry when woken.
+   *  detail: a fresh object per call (the trace record; the kernel adds the outcome to it). */
   syscall<T>(p: SimProcess, name: string, cls: LatencyClass, attempt: () => T | Blocked, detail?: Record<string, unknown>, delayUs = 0): Promise<T> {
     if (!p.alive) return never<T>();
-    return new Promise<T>((resolve, reject) => {
-      const c: PendingCall<T> = { p, name, attempt, detail, resolve, reject };
-      this.schedule(p, cls, () => this.tryOnce(c), delayUs);
-    });
+    // The call is its own first event (no closure, no separate event record): the hottest path.
+    const c = new PendingCall<T>(this, p, name, attempt, detail, this.clock.nowUs + delayUs + this.jitter(cls), this.seq++);
+    this.queue.push(c);
+    return c.promise;
   }
 
-  // A method over a plain record rather than a closure per call: a syscall is the hottest path.
-  private tryOnce<T>(c: PendingCall<T>): void {
+  /** A latency of class cls, drawn from the scheduler's stream. */
+  private jitter(cls: LatencyClass): number {
+    const [min, max] = this.latency[cls];
+    return max === min ? min : min + this.sched.int(max - min + 1);
+  }
+
+  /** Runs one try of a pending call (PendingCall.run, or a wake-up after Blocked). */
+  tryOnce<T>(c: PendingCall<T>): void {
     let r: T | Blocked;
     try {
       r = c.attempt();
     } catch (e) {
-      this.traceSyscall(c.p, c.name, c.detail, { err: e instanceof SysError ? e.code : 'BUG' });
+      this.traceSyscall(c.p, c.name, c.detail, 'err', e instanceof SysError ? e.code : 'BUG');
       c.reject(e);
       return;
     }
@@ -317,12 +322,17 @@ export class Kernel {
       r.queue.add(() => this.schedule(c.p, 'wake', () => this.tryOnce(c)));
       return;
     }
-    this.traceSyscall(c.p, c.name, c.detail, summarize(r));
+    const ret = summarize(r);
+    this.traceSyscall(c.p, c.name, c.detail, ret === undefined ? null : 'ret', ret);
     c.resolve(r);
   }
 
-  private traceSyscall(p: SimProcess, name: string, detail: Record<string, unknown> | undefined, outcome: Record<string, unknown>): void {
-    this.record(p.pid, `sys.${name}`, { ...detail, ...outcome }, this.trace.syscalls);
+  /** The record of `{...detail, [key]: value}`, written into detail itself: each call's detail is its
+   *  own fresh object (see syscall), and this saves a copy per syscall. */
+  private traceSyscall(p: SimProcess, name: string, detail: Record<string, unknown> | undefined, key: 'ret' | 'err' | null, value: unknown): void {
+    const fields = detail ?? {};
+    if (key !== null) fields[key] = value;
+    this.record(p.pid, sysEventName(name), fields, this.trace.syscalls);
   }
 
   /** Runs program code (a timer callback, a signal handler, a main) as p; a throw is p's crash. */
@@ -377,14 +387,46 @@ export class Kernel {
   }
 }
 
-/** A syscall between its call and its completion. */
-interface PendingCall<T> {
-  p: SimProcess;
-  name: string;
-  attempt: () => T | Blocked;
-  detail: Record<string, unknown> | undefined;
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
+/** A syscall between its call and its completion; also the event of its first try. */
+class PendingCall<T> implements SimEvent {
+  readonly owner: SimProcess;
+  cancelled = false;
+  readonly promise: Promise<T>;
+  resolve!: (v: T) => void;
+  reject!: (e: unknown) => void;
+
+  constructor(
+    private readonly k: Kernel,
+    readonly p: SimProcess,
+    readonly name: string,
+    readonly attempt: () => T | Blocked,
+    readonly detail: Record<string, unknown> | undefined,
+    readonly tUs: number,
+    readonly seq: number,
+  ) {
+    assert(Number.isSafeInteger(tUs) && tUs >= k.nowUs, 'event time is now or later');
+    this.owner = p;
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  run(): void {
+    this.k.tryOnce(this);
+  }
+}
+
+const sysEventNames = new Map<string, string>();
+
+/** `sys.<name>`, made once per name: a fresh concatenation per syscall cost a flatten in the hash. */
+function sysEventName(name: string): string {
+  let e = sysEventNames.get(name);
+  if (e === undefined) {
+    e = `sys.${name}`;
+    sysEventNames.set(name, e);
+  }
+  return e;
 }
 
 /** Resolves once the microtask queue is empty (setImmediate callbacks run after it drains). */

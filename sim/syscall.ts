@@ -13,11 +13,12 @@ export function never<T>(): Promise<T> {
   return new Promise<T>(() => {});
 }
 
-/** What the trace keeps of a syscall's result: scalars as they are, lists by length. */
-export function summarize(r: unknown): Record<string, unknown> {
-  if (typeof r === 'number' || typeof r === 'string' || typeof r === 'boolean') return { ret: r };
-  if (Array.isArray(r)) return { ret: r.length };
-  return {};
+/** What the trace keeps of a syscall's result (its `ret`): scalars as they are, lists by length,
+ *  nothing (undefined) for anything else. */
+export function summarize(r: unknown): number | string | boolean | undefined {
+  if (typeof r === 'number' || typeof r === 'string' || typeof r === 'boolean') return r;
+  if (Array.isArray(r)) return r.length;
+  return undefined;
 }
 
 /** A SysError made inside a kernel event, without a stack: its stack would show the run loop,

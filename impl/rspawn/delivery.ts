@@ -8,7 +8,6 @@ import { rspawnReport, type RemoteEnd } from '../../spec/remote.ts';
 import { latin1 } from '../lib/latin1.ts';
 import { splitRecipient, type SpawnCommand } from '../lib/spawn-command.ts';
 import { openMessage } from '../lspawn/message.ts';
-import { loadRemoteConfig } from '../remote/config.ts';
 import { qmailRemote, reportBytes } from '../remote/remote.ts';
 import type { RspawnConfig } from './config.ts';
 import { runRemoteProcess } from './remote-child.ts';
@@ -43,7 +42,7 @@ async function inProcess(
   fd: Fd,
 ): Promise<{ end: RemoteEnd; output: Uint8Array }> {
   try {
-    const rc = await loadRemoteConfig(sys, cfg.home, cfg.tcptoPath);
+    const rc = await cfg.remoteControls.load(sys);
     if ('report' in rc) return { end: { code: 0 }, output: reportBytes([rc.report]) };
     const message = { read: (buf: Uint8Array, position: number) => sys.fs.read(fd, buf, 0, buf.length, position) };
     return { end: { code: 0 }, output: await qmailRemote(sys, rc, { ...job, message }) };

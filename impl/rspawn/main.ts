@@ -9,7 +9,9 @@
 //          slot byte, report (K/Z/D + text, spec/remote.ts rspawnReport), NUL.
 // Environment: QMAILHOME, QUEUEDIR; QMAILREMOTE: run that program per delivery (notqmail's
 //          qmail-remote works under it); unset, qmail-remote runs in this process, one call per
-//          delivery, with the message read by position from the queue file.
+//          delivery, with the message read by position from the queue file; its controls are kept
+//          between deliveries and read again whenever control/ or a control file changed (a stat of
+//          each per delivery: impl/remote/config.ts RemoteControls), so a change shows at the next one.
 // Signals: SIGTERM: read no more commands, finish and report the deliveries in flight, exit 0.
 // Exit:    0 after EOF on fd 0 once every delivery is reported; 111 when the installation or the
 //          queue cannot be found at start.

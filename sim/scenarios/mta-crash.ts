@@ -56,6 +56,9 @@ export interface MtaCrashOpts {
    *  intervals, faults strike at random instants (a simulated day: 24 h). Default: in bursts, one
    *  burst before each fault. */
   durationMs?: number;
+  /** Told as each part of the run ends: 'faulty' (the faults and arrivals, e.g. the day),
+   *  'healed' (the four quiet days and the clean restart); the checks follow. For timing them. */
+  onPhase?: (phase: 'faulty' | 'healed', events: number) => void;
 }
 
 export interface MtaCrashResult {
@@ -248,6 +251,7 @@ export async function runMtaCrash(opts: MtaCrashOpts): Promise<MtaCrashResult> {
       b = await fault(st, st.rng.pick(kinds), b);
     }
   }
+  opts.onPhase?.('faulty', w.k.eventsRun);
   // Healed phase: the rest, then long enough for every retry and every OSSIFIED cleanup.
   submitSome(opts.messages);
   await runFor(st, healedMs);
@@ -259,6 +263,7 @@ export async function runMtaCrash(opts: MtaCrashOpts): Promise<MtaCrashResult> {
   await runFor(st, hourMs);
   await stop(st, b);
   current(st).lastEpoch = w.epoch;
+  opts.onPhase?.('healed', w.k.eventsRun);
   snapshotMboxes(st);
   return check(st, opts);
 }
