@@ -34,7 +34,7 @@ async function unlinkOk(sys: Sys, path: string): Promise<boolean> {
 export async function runGroup(sys: Sys, layout: QueueLayout, cmds: CleanCommand[]): Promise<CleanReply[]> {
   // The commands' unlinks run at once (each command's own two in order, intd first); nothing is
   // answered before every directory touched is synced, so their order across commands is free.
-  const done = await Promise.all(cmds.map((cmd) => (cmd.kind === 'bad' ? null : removeNames(sys, namesOf(cmd, layout)))));
+  const done = await Promise.all(cmds.map((cmd) => (cmd.kind === 'bad' ? null : removeNames(sys, namesOf(cmd, layout), cmd.kind === 'message'))));
   const replies: CleanReply[] = done.map((d) => (d === null ? cleanReply.bad : d.ok ? cleanReply.ok : cleanReply.failed));
   const dirsOf: string[][] = done.map((d) => d?.dirs ?? []);
   const touched = new Set<string>(dirsOf.flat());
@@ -50,10 +50,31 @@ export async function runGroup(sys: Sys, layout: QueueLayout, cmds: CleanCommand
   return replies.map((r, i) => (r === cleanReply.ok && (dirsOf[i] ?? []).some((d) => failedDirs.has(d)) ? cleanReply.failed : r));
 }
 
+/** Is there a name to unlink (foop's intd/ID)? An lstat on the event loop costs less than an
+ *  unlink's threadpool round trip that fails ENOENT, which is foop's usual case for intd/ID
+ *  (todo-proc's todo/ID command removed it). intd/ cannot gain this name meanwhile: qmail-queue
+ *  makes intd/ID only after linking mess/S/ID, which exists until this command's second unlink.
+ *  Any other answer than ENOENT leaves the decision to unlink(2). The directory is synced all the
+ *  same (an earlier attempt's unlink may not be durable yet). */
+async function mayExist(sys: Sys, path: string): Promise<boolean> {
+  try {
+    await sys.fs.lstat(path);
+    return true;
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return false;
+    if (e instanceof SysError) return true;
+    throw e;
+  }
+}
+
 /** A command's names, in order, until one fails; the directories to sync. */
-async function removeNames(sys: Sys, paths: string[]): Promise<{ ok: boolean; dirs: string[] }> {
+async function removeNames(sys: Sys, paths: string[], lookFirst: boolean): Promise<{ ok: boolean; dirs: string[] }> {
   const dirs: string[] = [];
-  for (const path of paths) {
+  for (const [i, path] of paths.entries()) {
+    if (lookFirst && i === 0 && !(await mayExist(sys, path))) {
+      dirs.push(dirOf(path));
+      continue;
+    }
     if (!(await unlinkOk(sys, path))) return { ok: false, dirs };
     // Synced even after ENOENT: an unlink by an earlier, unsynced attempt may still be pending.
     dirs.push(dirOf(path));

@@ -1,7 +1,8 @@
-// The activity log (../shared/spec/queue.md 3.8) on fd 0: one line per write, in order, never
-// waited for by the loop. Lines are built by spec/log.ts's formatter from events whose address and
-// report fields have been through logsafe(), so every line is in the grammar. With env QIDENT set
-// (qscheduler's queue number), delivery numbers are written `<delid>.<QIDENT>`.
+// The activity log (../shared/spec/queue.md 3.8) on fd 0: lines in order, never waited for by the
+// loop; those of one loop turn go out as one write. Lines are built by spec/log.ts's formatter from
+// events whose address and report fields have been through logsafe(), so every line is in the
+// grammar. With env QIDENT set (qscheduler's queue number), delivery numbers are written
+// `<delid>.<QIDENT>`.
 
 import type { Sys } from '../sys/types.ts';
 import { formatLogLine, type DeliveryNumber, type LogEvent } from '../../spec/log.ts';
@@ -12,6 +13,8 @@ import { SerialWriter } from '../shared/fd-stream.ts';
 export class ActivityLog {
   private readonly out: SerialWriter;
   private readonly qident: string | null;
+  /** Lines held during a loop turn (hold()), written together by release() or drain(). */
+  private held: string[] | null = null;
 
   constructor(sys: Sys) {
     this.out = new SerialWriter(sys, 0);
@@ -29,10 +32,29 @@ export class ActivityLog {
 
   /** A line todo-proc sent (its L record), verbatim; a missing \n is supplied. */
   raw(text: string): void {
-    void this.out.write(latin1Bytes(text.endsWith('\n') ? text : `${text}\n`));
+    const line = text.endsWith('\n') ? text : `${text}\n`;
+    if (this.held !== null) this.held.push(line);
+    else void this.out.write(latin1Bytes(line));
   }
 
+  /** From here to release(), lines are kept and then written as one: the loop holds them for one
+   *  turn, which may log a line per delivery started or ended, and so writes one pipe buffer per
+   *  turn instead of one per await inside it. Same bytes, same order. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null && held.length > 0) void this.out.write(latin1Bytes(held.join('')));
+  }
+
+  /** Everything logged so far is written (held lines first), then resolves. */
   drain(): Promise<void> {
+    const holding = this.held !== null;
+    this.release();
+    if (holding) this.hold();
     return this.out.drain();
   }
 }

@@ -69,11 +69,9 @@ async function appendOnce(s: Send, id: number, block: Uint8Array): Promise<boole
   }
 }
 
-/** injectbounce: true when there is nothing left to bounce for this message. */
+/** injectbounce: true when there is nothing left to bounce for this message. As qmail, bounce/ID
+ *  is looked at first and info read only when there is a bounce to send (most messages have none). */
 export async function injectBounce(s: Send, id: number): Promise<boolean> {
-  const info = await getInfo(s.sys, s.layout, id);
-  if (info === null) return false;
-  const sender = bounceTarget(info.sender);
   const bouncePath = abs(s.layout, 'bounce', id);
   let size: number;
   try {
@@ -85,6 +83,9 @@ export async function injectBounce(s: Send, id: number): Promise<boolean> {
     s.log.line({ kind: 'warning', warning: 'stat', file: rel(s.layout, 'bounce', id) });
     return false;
   }
+  const info = await getInfo(s.sys, s.layout, id);
+  if (info === null) return false;
+  const sender = bounceTarget(info.sender);
   // An empty bounce/ID names no failure: only a crash between its creation and its first fsync
   // leaves one (the failure's D mark came after that fsync, so the recipient is tried again).
   if (size === 0) s.sys.log.event('info', 'send.empty_bounce', { id });

@@ -17,22 +17,28 @@ import { dyingText, sleepSysfailSec, type Channel } from '../../spec/send.ts';
 import { latin1 } from '../lib/latin1.ts';
 import { logsafe } from '../lib/logsafe.ts';
 import { addBounce } from './bounce.ts';
-import { abs, chanDir, markDone, parentOf, rel, statOrNull } from './files.ts';
-import { insertChan, insertDone, nowSec } from './pq.ts';
+import { abs, chanDir, markDone, parentOf, rel } from './files.ts';
+import { insertChan, insertDone, noteAbsent, nowSec } from './pq.ts';
 import { status, task } from './state.ts';
 import type { ChannelState, Delivery, Job, Send } from './types.ts';
 
-/** Handles every report the channel has queued. */
+/** Handles every report the channel has queued. Their file work starts after all their lines
+ *  are logged, so that the first one's wait for the log writes them all at once. */
 export function handleReports(s: Send, ch: ChannelState): void {
-  for (let r = ch.reports.shift(); r !== undefined; r = ch.reports.shift()) handleReport(s, ch, r);
+  const work: (() => Promise<void>)[] = [];
+  for (let r = ch.reports.shift(); r !== undefined; r = ch.reports.shift()) {
+    const w = handleReport(s, ch, r);
+    if (w !== null) work.push(w);
+  }
+  for (const w of work) task(s, w);
 }
 
-function handleReport(s: Send, ch: ChannelState, line: Uint8Array): void {
+function handleReport(s: Send, ch: ChannelState, line: Uint8Array): (() => Promise<void>) | null {
   const slot = line[0] as number;
   const d = slot < ch.concurrency ? ch.slots[slot] : null;
   if (d === null || d === undefined) {
     s.log.line({ kind: 'warning', warning: 'reportRange', file: null });
-    return;
+    return null;
   }
   let letter = String.fromCharCode(line[1] as number);
   let text = latin1(line.subarray(2));
@@ -47,8 +53,8 @@ function handleReport(s: Send, ch: ChannelState, line: Uint8Array): void {
   else s.log.line({ kind: 'mangled', delivery });
   ch.slots[slot] = null;
   ch.used--;
-  task(s, () => finish(s, d, letter, text));
   status(s);
+  return () => finish(s, d, letter, text);
 }
 
 async function finish(s: Send, d: Delivery, letter: string, text: string): Promise<void> {
@@ -57,8 +63,7 @@ async function finish(s: Send, d: Delivery, letter: string, text: string): Promi
   if (letter === 'K' || letter === 'D') {
     // The delivery's log line is out before its done mark (messdone.ts says why).
     await s.log.drain();
-    const path = abs(s.layout, chanDir(job.channel), job.id);
-    if (!(await markDone(s.sys, path, d.mpos))) s.log.line({ kind: 'warning', warning: 'mark', file: rel(s.layout, chanDir(job.channel), job.id) });
+    if (!(await markDone(s.sys, job.fd, d.mpos))) s.log.line({ kind: 'warning', warning: 'mark', file: rel(s.layout, chanDir(job.channel), job.id) });
     job.numtodo--;
   }
   await jobClose(s, job);
@@ -81,6 +86,8 @@ export async function jobClose(s: Send, job: Job): Promise<void> {
     s.chans[c].members.delete(job.id);
     insertChan(s, c, job.id, dt);
   };
+  // Every mark has been written through the fd (finish awaits it before dropping its reference).
+  await s.sys.fs.close(job.fd).catch(() => undefined);
   if (!(job.hitEof && job.numtodo === 0)) return requeue(job.retry);
   const path = abs(s.layout, chanDir(c), job.id);
   try {
@@ -96,20 +103,17 @@ export async function jobClose(s: Send, job: Job): Promise<void> {
   // channel file whose message has been eliminated.
   const synced = await syncDirPersistently(s, parentOf(path));
   s.chans[c].members.delete(job.id);
-  if (synced && !(await otherChannelGoing(s, job.id, c))) insertDone(s, job.id, nowSec(s.sys));
+  if (!synced || otherChannelGoing(s, job.id, c)) return;
+  noteAbsent(s, job.id, 1 << c);
+  insertDone(s, job.id, nowSec(s.sys));
 }
 
-/** Does the message still have a file on the other channel? (A stat error counts as no, logged:
- *  qmail's "HOPEFULLY"; messdone checks again.) */
-async function otherChannelGoing(s: Send, id: number, c: Channel): Promise<boolean> {
-  const other: Channel = c === 0 ? 1 : 0;
-  try {
-    return (await statOrNull(s.sys, abs(s.layout, chanDir(other), id))) !== null;
-  } catch (e) {
-    if (!(e instanceof SysError)) throw e;
-    s.log.line({ kind: 'warning', warning: 'stat', file: rel(s.layout, chanDir(other), id) });
-    return false;
-  }
+/** Does the message still have a file on the other channel? qmail stats it; here the other
+ *  channel's membership answers without a syscall: an id is a member from its pqadd or D record
+ *  (which schedule every channel file it has) until its job there has settled, and that job's own
+ *  close asks this about us. A wrong "no" costs only a messdone that finds the file (false alarm). */
+function otherChannelGoing(s: Send, id: number, c: Channel): boolean {
+  return s.chans[c === 0 ? 1 : 0].members.has(id);
 }
 
 /** Syncs a directory, retrying after SLEEP_SYSFAIL while qmail-send runs. False when it gave up

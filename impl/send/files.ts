@@ -63,9 +63,11 @@ export async function getInfo(sys: Sys, layout: QueueLayout, id: number): Promis
   }
 }
 
-/** NUL-terminated records of a file, read in chunks (qmail's getln with '\0'). next() gives each
- *  record without its NUL and its length with it; null at EOF, including a last record that has no
- *  NUL (qmail: !match). Read errors are thrown. */
+/** NUL-terminated records of a regular file, read in chunks (qmail's getln with '\0'). next() gives
+ *  each record without its NUL and its length with it; null at EOF, including a last record that
+ *  has no NUL (qmail: !match). Read errors are thrown. A read shorter than asked is taken as EOF:
+ *  on a regular file read(2) returns less only there, and nobody appends to a channel file or info
+ *  once written, so the read of 0 that qmail makes next (a syscall per pass) is skipped. */
 export class RecordReader {
   private buf = new Uint8Array(0);
   private chunk: Uint8Array | null = null;
@@ -90,7 +92,7 @@ export class RecordReader {
       // arrived is copied out of it.
       const chunk = (this.chunk ??= new Uint8Array(4096));
       const n = await this.sys.fs.read(this.fd, chunk, 0, chunk.length, null);
-      if (n === 0) this.eof = true;
+      if (n < chunk.length) this.eof = true;
       if (this.buf.length === 0) {
         this.buf = chunk.slice(0, n);
         continue;
@@ -105,23 +107,15 @@ export class RecordReader {
 
 const markD = new Uint8Array([0x44]);
 
-/** markdone: one byte D over the T at mpos. No fsync, as in qmail: a crash before this byte reaches
- *  the disk means the recipient is delivered again (../shared/spec/queue.md 6.3). False on failure. */
-export async function markDone(sys: Sys, path: string, mpos: number): Promise<boolean> {
-  let fd: Fd;
+/** markdone: one byte D over the T at mpos, through the job's read-write fd of the channel file
+ *  (qmail opens the file for each mark; the byte and its place are the same). No fsync, as in
+ *  qmail: a crash before this byte reaches the disk means the recipient is delivered again
+ *  (../shared/spec/queue.md 6.3). False on failure. */
+export async function markDone(sys: Sys, fd: Fd, mpos: number): Promise<boolean> {
   try {
-    fd = await sys.fs.open(path, O.WRONLY);
-  } catch (e) {
-    if (e instanceof SysError) return false;
-    throw e;
-  }
-  try {
-    await sys.fs.fstat(fd);
     return (await sys.fs.write(fd, markD, 0, 1, mpos)) === 1;
   } catch (e) {
     if (e instanceof SysError) return false;
     throw e;
-  } finally {
-    await sys.fs.close(fd).catch(() => undefined);
   }
 }

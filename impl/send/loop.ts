@@ -22,6 +22,7 @@ const channelIds: readonly Channel[] = [0, 1];
 
 export async function runLoop(s: Send, ctl: Controls): Promise<void> {
   while (!(s.exitAsap && canExit(s))) {
+    s.log.hold();
     s.recent = nowSec(s.sys);
     if (s.runAsap) {
       s.runAsap = false;
@@ -39,8 +40,10 @@ export async function runLoop(s: Send, ctl: Controls): Promise<void> {
       startMessdones(s);
       startCleanup(s);
     }
+    s.log.release();
     await s.wake.wait(s.sys, timeoutMs(s));
   }
+  s.log.release();
 }
 
 /** del_canexit, plus our background tasks (marks, job closes, messdones) having finished. */

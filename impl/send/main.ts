@@ -163,7 +163,7 @@ function assemble(sys: Sys, home: string, layout: QueueLayout, cfg: SendConfig, 
     sys, home, layout, cfg, log, wake,
     recent: nowSec(sys),
     chans: [channel(0), channel(1)],
-    pqdone: new Prioq(), doneIds: new Set(), pqfail: new Prioq(), failIds: new Set(),
+    pqdone: new Prioq(), doneIds: new Set(), chanAbsent: new Map(), pqfail: new Prioq(), failIds: new Set(),
     jobsMax: (concurrency[0] as number) + (concurrency[1] as number), jobsOpen: 0, masterDelid: 1,
     exitAsap: false, runAsap: false, readAsap: false,
     clean: new CleanClient(sys, cleanFds[0], cleanFds[1], wake, () => {

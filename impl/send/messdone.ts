@@ -1,6 +1,7 @@
 // messdone (nq:qmail-send.c): eliminating a message whose channel files are gone.
 //
-//   checks   no local, no remote, no todo (S4 would be rebuilt), info present;
+//   checks   no local, no remote, no todo (S4 would be rebuilt), info present (a channel file
+//            known durably absent is not stat'd: types.ts chanAbsent);
 //   1. injectbounce: bounce/ID queued and durably removed (bounce.ts);
 //   2. "end msg ID";
 //   3. unlink info/S/ID, fsync info/S                                   S5 → S2
@@ -12,7 +13,7 @@ import { SysError } from '../sys/errors.ts';
 import { cleanReply, sleepSysfailSec } from '../../spec/send.ts';
 import { injectBounce } from './bounce.ts';
 import { syncDirPersistently } from './deliveries.ts';
-import { abs, parentOf, rel, statOrNull, type QueueDir } from './files.ts';
+import { abs, chanDir, parentOf, rel, statOrNull, type QueueDir } from './files.ts';
 import { nowSec } from './pq.ts';
 import type { Send } from './types.ts';
 
@@ -29,11 +30,14 @@ export async function messdone(s: Send, id: number): Promise<void> {
     return;
   }
   s.doneIds.delete(id);
+  s.chanAbsent.delete(id);
 }
 
 async function eliminate(s: Send, id: number): Promise<'done' | 'retry'> {
   const { sys, layout } = s;
-  for (const dir of ['local', 'remote', 'todo'] as QueueDir[]) {
+  const absent = s.chanAbsent.get(id) ?? 0;
+  const dirs: QueueDir[] = ([0, 1] as const).filter((c) => (absent & (1 << c)) === 0).map(chanDir);
+  for (const dir of [...dirs, 'todo'] as QueueDir[]) {
     try {
       if ((await statOrNull(sys, abs(layout, dir, id))) !== null) return 'done'; // false alarm
     } catch (e) {

@@ -48,7 +48,8 @@ async function passOpen(s: Send, c: Channel): Promise<boolean> {
   const file = rel(s.layout, chanDir(c), pe.id);
   let fd: Fd;
   try {
-    fd = await s.sys.fs.open(abs(s.layout, chanDir(c), pe.id), O.RDONLY);
+    // Read-write: the job's marks go through the same fd (types.ts Job.fd).
+    fd = await s.sys.fs.open(abs(s.layout, chanDir(c), pe.id), O.RDWR);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
     return trouble(s, c, pe.id, file);
@@ -62,6 +63,7 @@ async function passOpen(s: Send, c: Channel): Promise<boolean> {
     id: pe.id, channel: c, sender: info.sender, numtodo: 0, hitEof: false, refs: 1,
     retry: nextRetry(info.birth, s.recent, c),
     dying: s.recent > info.birth + s.cfg.lifetime,
+    fd,
   };
   jobOpen(s, job);
   ch.pass = { id: pe.id, job, reader: new RecordReader(s.sys, fd), mpos: 0 };
@@ -107,7 +109,7 @@ async function passEnd(s: Send, c: Channel, hitEof: boolean): Promise<void> {
   const pass = ch.pass;
   if (pass === null) return;
   ch.pass = null;
-  await s.sys.fs.close(pass.reader.fd).catch(() => undefined);
+  // The fd stays open for the job's marks; jobClose closes it.
   if (hitEof) pass.job.hitEof = true;
   task(s, () => jobClose(s, pass.job));
 }

@@ -35,6 +35,11 @@ function insertFail(s: Send, id: number, dt: number): void {
   s.pqfail.insert({ id, dt });
 }
 
+/** Notes channel files of id known durably absent (Send.chanAbsent). */
+export function noteAbsent(s: Send, id: number, bits: number): void {
+  if (bits !== 0) s.chanAbsent.set(id, (s.chanAbsent.get(id) ?? 0) | bits);
+}
+
 /** Is the id anywhere already (a queue, a job, a messdone)? */
 export function known(s: Send, id: number): boolean {
   return s.chans[0].members.has(id) || s.chans[1].members.has(id) || s.doneIds.has(id) || s.failIds.has(id);

@@ -4,9 +4,13 @@
 //   command  [slot byte] S/ID \0 sender \0 recipient \0     (sender VERP-expanded)
 //   report   [slot byte] K|Z|D text \0
 //
-// One command is written at a time per channel (qmail's one-command comm buffer): a new delivery
-// starts only when the previous command is fully written and a slot is free. A report line ends at
-// a NUL only once it holds more than one byte (slot 0 is a NUL), and keeps at most REPORTMAX bytes.
+// A new delivery starts when a slot is free. qmail also waits until the previous command has left
+// its one-command comm buffer; here the channel's SerialWriter keeps the commands in order and
+// joins those of one loop turn into one write(2) (one command per busy slot, so the queue is
+// bounded by the concurrency): several deliveries start in one turn instead of one per turn.
+// (queue.md 4.3's one-command flow control is qmail's; the spawner sees the same byte stream.)
+// A report line ends at a NUL only once it holds more than one byte (slot 0 is a NUL), and keeps
+// at most REPORTMAX bytes.
 // EOF on the report fd or EPIPE on the command fd: the spawner is dead; qmail-send stops starting
 // work and exits once the live channel's deliveries are done.
 
@@ -23,7 +27,7 @@ import type { ChannelState, Job, Send } from './types.ts';
 
 export function newChannel(s: Pick<Send, 'sys'>, c: Channel, outFd: Fd, inFd: Fd, concurrency: number, onDeath: () => void): ChannelState {
   return {
-    c, inFd, concurrency, used: 0, alive: true, writing: false, line: [], reports: [], pass: null,
+    c, inFd, concurrency, used: 0, alive: true, line: [], reports: [], pass: null,
     out: new SerialWriter(s.sys, outFd, onDeath),
     slots: Array.from({ length: concurrency }, () => null),
     pq: new Prioq(),
@@ -64,7 +68,7 @@ export function spawnDied(s: Send, ch: ChannelState): void {
 
 /** del_avail: may this channel start a delivery now? */
 export function delAvail(ch: ChannelState): boolean {
-  return ch.alive && !ch.writing && ch.used < ch.concurrency;
+  return ch.alive && ch.used < ch.concurrency;
 }
 
 /** del_start: a free slot gets the recipient at mpos of the job's channel file. */
@@ -79,12 +83,9 @@ export function delStart(s: Send, job: Job, mpos: number, recip: string): void {
   ch.used++;
   const messid = rel(s.layout, 'mess', job.id).slice('mess/'.length);
   const cmd = latin1Bytes(`${String.fromCharCode(slot)}${messid}\0${verpSender(job.sender, recip)}\0${recip}\0`);
-  ch.writing = true;
   s.wake.background(
     ch.out.write(cmd).then((ok) => {
-      ch.writing = false;
       if (!ok) spawnDied(s, ch);
-      s.wake.notify();
     }),
   );
   s.log.line({ kind: 'starting', delivery: s.log.delivery(delid), id: job.id, channel: channelNames[job.channel], recipient: logsafe(recip), queue: null });

@@ -7,7 +7,7 @@ import { latin1, latin1Bytes } from '../lib/latin1.ts';
 import { NulRecords } from '../lib/nul-records.ts';
 import { readTask, SerialWriter } from '../shared/fd-stream.ts';
 import { todoDoneKind, todoRecord, todoRecordBytesMax } from '../../spec/send.ts';
-import { insertChan, insertDone } from './pq.ts';
+import { insertChan, insertDone, noteAbsent } from './pq.ts';
 import { setExitAsap } from './state.ts';
 import type { Send, TodoLink } from './types.ts';
 
@@ -67,4 +67,7 @@ function done(s: Send, rest: string): void {
   if (kind === todoDoneKind.local || kind === todoDoneKind.both) insertChan(s, 0, id, s.recent);
   if (kind === todoDoneKind.remote || kind === todoDoneKind.both) insertChan(s, 1, id, s.recent);
   if (kind === todoDoneKind.none) insertDone(s, id, s.recent);
+  // What todo-proc did not make is durably absent (it removed any leftover before announcing).
+  const made = kind === todoDoneKind.both ? 3 : kind === todoDoneKind.local ? 1 : kind === todoDoneKind.remote ? 2 : 0;
+  noteAbsent(s, id, 3 & ~made);
 }

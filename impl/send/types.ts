@@ -27,6 +27,9 @@ export interface Job {
   dying: boolean;
   /** The pass and each delivery in flight hold one; at 0 the job closes. */
   refs: number;
+  /** The channel file, open read-write from the pass's start to the job's close: the pass reads
+   *  it and markdone writes its D bytes through it (qmail reopens it per mark; same bytes). */
+  fd: Fd;
 }
 
 export interface Delivery {
@@ -55,8 +58,6 @@ export interface ChannelState {
   used: number;
   slots: (Delivery | null)[];
   alive: boolean;
-  /** A command is being written: qmail's one-command comm buffer is full. */
-  writing: boolean;
   /** The report being assembled (slot byte, letter, text). */
   line: number[];
   /** Complete reports not yet handled by the loop. */
@@ -80,6 +81,12 @@ export interface Send {
   pqdone: Prioq;
   /** Ids in pqdone or in a running messdone. */
   doneIds: Set<number>;
+  /** Channel files known durably absent, by id (bit 1 << channel): the ones todo-proc's D record
+   *  said it did not make (it removed any leftover before announcing), and the one a job_close of
+   *  ours unlinked and synced. Only todo-proc makes channel files, and only from a todo/ID, which
+   *  cannot come back while the message exists: messdone need not stat these. Kept until messdone
+   *  is done with the id. */
+  chanAbsent: Map<number, number>;
   pqfail: Prioq;
   failIds: Set<number>;
   jobsMax: number;

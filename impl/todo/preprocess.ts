@@ -4,15 +4,16 @@
 // messages shares them. Queue state stays S4 (todo present) throughout: a crash anywhere here
 // leaves todo/ID, and the next scan removes whatever this left and starts again.
 //
-// Steps: open todo/ID; stat mess/S/ID (its size is logged); unlink any local, remote and info left
-// by an earlier attempt; create info O_EXCL ("new msg"); copy F (and indimail's h and e records) to
-// info ("info msg"); classify each T with rewrite() into local or remote, each created O_EXCL on
-// first use; write and fsync info, then each channel file. Any failure logs qmail's warning and
-// gives up on the message for this scan.
+// Steps: open todo/ID; stat mess/S/ID (its size is logged); create info O_EXCL ("new msg"); copy F
+// (and indimail's h and e records) to info ("info msg"); classify each T with rewrite() into local
+// or remote, each created O_EXCL; unlink the unused channel's file if an earlier attempt left one;
+// write and fsync info, then each channel file. A file an earlier attempt left is unlinked before
+// its own is created (createFresh): qmail unlinks all three first, to the same end. Any failure
+// logs qmail's warning and gives up on the message for this scan.
 
 import type { Fd, Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
-import { SysError } from '../sys/errors.ts';
+import { isSysError, SysError } from '../sys/errors.ts';
 import type { LogEvent, WarningName } from '../../spec/log.ts';
 import { messageFileModes, messagePath, type QueueLayout } from '../../spec/queue.ts';
 import { concat, record } from '../lib/envelope.ts';
@@ -82,21 +83,19 @@ async function run(ctx: TodoCtx, id: number, open: Fd[]): Promise<Prepared> {
   open.push(todoFd);
   const messBytes = (await step('stat', rel('mess'), () => sys.fs.stat(abs('mess')))).size;
   const prepared: Prepared = { id, local: false, remote: false, dirs: new Set([parent(abs('info'))]) };
-  for (const dir of [...chanDirs, 'info']) {
-    if (await step('unlink', rel(dir), () => unlinkIfThere(sys, abs(dir)))) prepared.dirs.add(parent(abs(dir)));
-  }
-  const mode = messageFileModes['info']?.mode;
-  const infoFd = await step('create', rel('info'), () => sys.fs.open(abs('info'), O.WRONLY | O.CREAT | O.EXCL, mode));
-  open.push(infoFd);
+  const create = async (dir: string): Promise<Fd> => {
+    const fd = await createFresh(ctx, rel(dir), abs(dir));
+    open.push(fd);
+    prepared.dirs.add(parent(abs(dir)));
+    return fd;
+  };
+  const infoFd = await create('info');
   ctx.log({ kind: 'new', id, queue: null });
   const todo = await step('read', rel('todo'), () => readAll(sys, todoFd, todoBytesMax));
   const out = classify(ctx, id, todo, messBytes);
   for (const [i, dir] of chanDirs.entries()) {
-    if (out.chan[i] === null) continue;
-    const fd = await step('create', rel(dir), () => sys.fs.open(abs(dir), O.WRONLY | O.CREAT | O.EXCL, mode));
-    open.push(fd);
-    out.chanFd[i] = fd;
-    prepared.dirs.add(parent(abs(dir)));
+    if (out.chan[i] !== null) out.chanFd[i] = await create(dir);
+    else if (await step('unlink', rel(dir), () => removeLeftover(sys, abs(dir)))) prepared.dirs.add(parent(abs(dir)));
   }
   await step('write', rel('info'), () => writeAll(sys, infoFd, concat(out.info)));
   await step('fsync', rel('info'), () => sys.fs.fsync(infoFd));
@@ -155,6 +154,40 @@ function leadingDecimal(b: Uint8Array): number {
   return Number.isSafeInteger(n) ? n : 0;
 }
 
+
+const createFlags = O.WRONLY | O.CREAT | O.EXCL;
+
+/** A new empty file at path, O_EXCL. A leftover of an earlier attempt (EEXIST: rare) is unlinked
+ *  and the file created again, which leaves the same names as qmail's unlink-then-create without
+ *  a failing unlink per file in the usual case. Its directory is synced by the batch either way. */
+async function createFresh(ctx: TodoCtx, file: string, path: string): Promise<Fd> {
+  const mode = messageFileModes['info']?.mode;
+  try {
+    return await ctx.sys.fs.open(path, createFlags, mode);
+  } catch (e) {
+    if (!isSysError(e, 'EEXIST')) {
+      if (e instanceof SysError) throw new GiveUp('create', file);
+      throw e;
+    }
+  }
+  await step('unlink', file, () => unlinkIfThere(ctx.sys, path));
+  return step('create', file, () => ctx.sys.fs.open(path, createFlags, mode));
+}
+
+/** For a channel this attempt does not use: unlinkIfThere, with a look first. Nearly always there
+ *  is nothing (a first attempt), and an lstat on the event loop costs far less than an unlink's
+ *  threadpool round trip that fails ENOENT. No one else makes these names while todo/ID exists
+ *  (qmail-send leaves an id with a todo/ alone), so the answer cannot go stale between the look
+ *  and the unlink; an entry that did vanish meanwhile is ENOENT there. */
+async function removeLeftover(sys: Sys, path: string): Promise<boolean> {
+  try {
+    await sys.fs.lstat(path);
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return false;
+    throw e;
+  }
+  return unlinkIfThere(sys, path);
+}
 
 function parent(path: string): string {
   return path.slice(0, path.lastIndexOf('/'));

@@ -82,6 +82,23 @@ describe('qmail-clean commands', () => {
     for (const id of [100, 101, 102]) expect(k.fs.peekStat(`${inst.queue.dir}/todo/${id}`)).toBeNull();
   });
 
+  it('foop: intd already gone (todo/ID removed it) or still there, mess durably removed either way', async () => {
+    const { k, inst } = await world();
+    const q = inst.queue.dir;
+    for (const id of [100, 101, 102]) message(k, inst, id);
+    expect((await clean(k, inst, 'todo/100\0')).out).toBe('+');
+    // 102's intd cannot be looked at (EIO): unlink(2) decides, and removes it.
+    k.fs.setFaultHook((op, path) => (op === 'lstat' && path?.endsWith('/intd/102') === true ? 'EIO' : null));
+    const r = await clean(k, inst, 'foop/100\0foop/101\0foop/102\0');
+    k.fs.setFaultHook(null);
+    expect(r.out).toBe('+++');
+    k.powerLoss();
+    for (const id of [100, 101, 102]) {
+      expect(k.fs.peekStat(`${q}/mess/${id % 7}/${id}`)).toBeNull();
+      expect(k.fs.peekStat(`${q}/intd/${id}`)).toBeNull();
+    }
+  });
+
   it('! when an unlink fails for another reason than ENOENT', async () => {
     const { k, inst } = await world();
     message(k, inst, 100);

@@ -125,6 +125,25 @@ describe('qmail-send: deliveries', () => {
   });
 });
 
+describe('qmail-send: marks', () => {
+  it('marks each answered recipient D in place through the pass\'s fd; the next pass starts only the rest', async () => {
+    const w = await world();
+    const b = await started(w);
+    w.submit({ sender: 'a@remote.example', recipients: ['joe@sim.example', 'zed@sim.example', 'kim@sim.example'] });
+    await runFor(w, 10_000);
+    const first = w.spawners.records[0];
+    if (first === undefined) throw new Error('no delivery');
+    const id = idOf(first);
+    const local = `${w.inst.queue.dir}/local/${id % 7}/${id}`;
+    expect(latin1(w.k.fs.peekFile(local) as Uint8Array)).toBe('Djoe@sim.example\0Tzed@sim.example\0Dkim@sim.example\0');
+    w.k.kill(b.pids()?.send ?? -1, 'SIGALRM');
+    await runFor(w, 10_000);
+    expect(w.spawners.records.map((r) => r.recipient)).toEqual(['joe@sim.example', 'zed@sim.example', 'kim@sim.example', 'zed@sim.example']);
+    expect(lines(b).filter((l) => /^(warning|alert)/.test(l))).toEqual([]);
+    await stop(w, b);
+  });
+});
+
 describe('qmail-send: idle', () => {
   it('waits without spinning: an idle day costs a few events per todo scan', async () => {
     const w = await world();

@@ -136,6 +136,28 @@ describe('todo-proc', () => {
     expect(r.code).toBe(1); // qmail-send went away without X
   });
 
+  it("replaces an earlier attempt's leftovers: info and a used channel made afresh, an unused channel's file removed, durably", async () => {
+    const { k, inst } = await world();
+    const q = inst.queue.dir;
+    const qmails = { uid: simIds.users.qmails, gid: simIds.groups.qmail, mode: 0o600 };
+    queued(k, inst, 20, 'u1\0p2\0Fa@b\0Tjoe@sim.example\0');
+    // As a crash in an earlier attempt (with other controls: joe was remote then) can leave them.
+    k.writeFile(`${q}/info/6/20`, 'Fold@x\0', qmails);
+    k.writeFile(`${q}/local/6/20`, 'Told@sim.example\0Told2@sim.example\0', qmails);
+    k.writeFile(`${q}/remote/6/20`, 'Tjoe@sim.example\0', qmails);
+    queued(k, inst, 21, 'u1\0p2\0Fc@d\0Tann@remote.example\0');
+    k.writeFile(`${q}/local/0/21`, 'Tann@remote.example\0', qmails);
+    const r = await drive(k, inst, [{ send: 'C' }, { until: (x) => done(20)(x) && done(21)(x) }, { close: true }]);
+    expect(r.records.filter((x) => x.startsWith('D')).sort()).toEqual(['DL20', 'DR21']);
+    expect(r.records.filter((x) => x.startsWith('Lwarning'))).toEqual([]);
+    k.powerLoss();
+    expect(latin1(k.fs.peekFile(`${q}/info/6/20`) as Uint8Array)).toBe('Fa@b\0');
+    expect(latin1(k.fs.peekFile(`${q}/local/6/20`) as Uint8Array)).toBe('Tjoe@sim.example\0');
+    expect(k.fs.peekStat(`${q}/remote/6/20`)).toBeNull();
+    expect(latin1(k.fs.peekFile(`${q}/remote/0/21`) as Uint8Array)).toBe('Tann@remote.example\0');
+    expect(k.fs.peekStat(`${q}/local/0/21`)).toBeNull();
+  });
+
   it('gives up on an unknown record, leaving todo for later', async () => {
     const { k, inst } = await world();
     queued(k, inst, 10, 'u1\0p2\0Fa@b\0Qodd\0Tjoe@sim.example\0');
