@@ -108,6 +108,62 @@ export function encodeFields(fields: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** encodeFrame(encodeFields(fields)) in one buffer: the fields (a delivery's message is one) are
+ *  copied once, not twice. */
+export function encodeFieldsFrame(fields: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const f of fields) total += headerBytes + f.length;
+  if (total > 0xffff_ffff) throw new FrameError(`payload of ${total} bytes`);
+  const out = new Uint8Array(headerBytes + total);
+  writeU32(out, 0, total);
+  let at = headerBytes;
+  for (const f of fields) {
+    writeU32(out, at, f.length);
+    out.set(f, at + headerBytes);
+    at += headerBytes + f.length;
+  }
+  return out;
+}
+
+const utf8 = new TextEncoder();
+
+/** encodeFieldsFrame with strings among the fields, each written as UTF-8 straight into the frame:
+ *  no buffer per string (TextEncoder.encode allocates one each time, and a request has ten). */
+export function encodeMixedFieldsFrame(fields: readonly (string | Uint8Array)[]): Uint8Array {
+  let total = 0;
+  const lengths = fields.map((f) => (typeof f === 'string' ? utf8Length(f) : f.length));
+  for (const n of lengths) total += headerBytes + n;
+  if (total > 0xffff_ffff) throw new FrameError(`payload of ${total} bytes`);
+  const out = new Uint8Array(headerBytes + total);
+  writeU32(out, 0, total);
+  let at = headerBytes;
+  fields.forEach((f, i) => {
+    const n = lengths[i] as number;
+    writeU32(out, at, n);
+    at += headerBytes;
+    if (typeof f !== 'string') out.set(f, at);
+    else if (n > 0 && utf8.encodeInto(f, out.subarray(at, at + n)).written !== n) throw new Error('encodeMixedFieldsFrame: UTF-8 length mismatch');
+    at += n;
+  });
+  return out;
+}
+
+/** utf8.encode(s).length without encoding: a lone surrogate becomes U+FFFD, 3 bytes, as
+ *  TextEncoder writes it. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** The fields of a payload (views into it); FrameError when a length runs past the end. */
 export function decodeFields(payload: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];

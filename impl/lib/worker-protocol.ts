@@ -10,7 +10,7 @@
 // code and output are qmail-local's exit code and everything it wrote on fds 1 and 2.
 
 import type { LocalArgs } from '../local/types.ts';
-import { decodeFields, encodeFields, FrameError } from './frame.ts';
+import { decodeFields, encodeFields, encodeMixedFieldsFrame, FrameError, utf8Length } from './frame.ts';
 
 export interface DeliveryRequest {
   id: number;
@@ -31,9 +31,26 @@ const dec = new TextDecoder();
 const argOrder = ['user', 'homedir', 'local', 'dash', 'ext', 'domain', 'sender', 'defaultDelivery'] as const;
 
 export function encodeRequest(r: DeliveryRequest): Uint8Array {
-  const args = argOrder.map((k) => enc.encode(r.args[k]));
-  return encodeFields([enc.encode('D'), enc.encode(String(r.id)), ...args, encodeEnv(r.env), r.message]);
+  return encodeFields(requestFields(r));
 }
+
+/** encodeFrame(encodeRequest(r)), with the message copied once and the strings encoded in place. */
+export function encodeRequestFrame(r: DeliveryRequest): Uint8Array {
+  const fields: (string | Uint8Array)[] = ['D', String(r.id)];
+  for (const k of argOrder) fields.push(r.args[k]);
+  fields.push(envRecords(r.env), r.message);
+  return encodeMixedFieldsFrame(fields);
+}
+
+function requestFields(r: DeliveryRequest): Uint8Array[] {
+  const fields: Uint8Array[] = [requestTag, enc.encode(String(r.id))];
+  for (const k of argOrder) fields.push(enc.encode(r.args[k]));
+  fields.push(encodeEnv(r.env), r.message);
+  return fields;
+}
+
+const requestTag = enc.encode('D');
+const replyTag = enc.encode('R');
 
 /** The size of the frame payload encodeRequest would make, before the message bytes. */
 export function requestOverheadBytes(r: Omit<DeliveryRequest, 'message' | 'id'>): number {
@@ -46,20 +63,8 @@ export function requestOverheadBytes(r: Omit<DeliveryRequest, 'message' | 'id'>)
 }
 
 /** enc.encode(s).length without encoding (lspawn asks for every delivery, over its whole
- *  environment): a lone surrogate becomes U+FFFD, 3 bytes, as TextEncoder writes it. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
+ *  environment). */
+export { utf8Length };
 
 export function encodeQuit(): Uint8Array {
   return encodeFields([enc.encode('Q')]);
@@ -83,7 +88,16 @@ function requestOf(f: Uint8Array[]): DeliveryRequest {
 }
 
 export function encodeReply(r: DeliveryReply): Uint8Array {
-  return encodeFields([enc.encode('R'), enc.encode(String(r.id)), enc.encode(String(r.code)), r.output]);
+  return encodeFields(replyFields(r));
+}
+
+/** encodeFrame(encodeReply(r)) in one buffer. */
+export function encodeReplyFrame(r: DeliveryReply): Uint8Array {
+  return encodeMixedFieldsFrame(['R', String(r.id), String(r.code), r.output]);
+}
+
+function replyFields(r: DeliveryReply): Uint8Array[] {
+  return [replyTag, enc.encode(String(r.id)), enc.encode(String(r.code)), r.output];
 }
 
 export function decodeReply(payload: Uint8Array): DeliveryReply {
@@ -96,12 +110,17 @@ export function decodeReply(payload: Uint8Array): DeliveryReply {
 
 /** name=value\0 records; a name holds no '=' and no NUL, a value no NUL (execve's rules). */
 export function encodeEnv(env: Record<string, string>): Uint8Array {
+  return enc.encode(envRecords(env));
+}
+
+/** The records of encodeEnv, as a string. */
+function envRecords(env: Record<string, string>): string {
   let s = '';
   for (const [k, v] of Object.entries(env)) {
     if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0')) throw new FrameError(`environment entry ${JSON.stringify(k)}`);
     s += `${k}=${v}\0`;
   }
-  return enc.encode(s);
+  return s;
 }
 
 export function decodeEnv(b: Uint8Array): Record<string, string> {
@@ -112,9 +131,13 @@ export function decodeEnv(b: Uint8Array): Record<string, string> {
   for (const rec of s.slice(0, -1).split('\0')) {
     const eq = rec.indexOf('=');
     if (eq <= 0) throw new FrameError('environment record without a name');
-    // defineProperty: an environment may hold a variable named __proto__, which `env[name] =` would
-    // turn into a prototype change instead of an entry.
-    Object.defineProperty(env, rec.slice(0, eq), { value: rec.slice(eq + 1), enumerable: true, writable: true, configurable: true });
+    const name = rec.slice(0, eq);
+    const value = rec.slice(eq + 1);
+    // An environment may hold a variable named __proto__, which `env[name] =` would turn into a
+    // prototype change instead of an entry. Only that name takes defineProperty: for every name it
+    // made a delivery's environment cost more than the rest of the request's decoding.
+    if (name === '__proto__') Object.defineProperty(env, name, { value, enumerable: true, writable: true, configurable: true });
+    else env[name] = value;
   }
   return env;
 }

@@ -21,13 +21,14 @@ import type { Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import type { LocalArgs, LocalResult, MessageSource } from '../local/types.ts';
 import { qmailLocal } from '../local/qmail-local.ts';
-import { encodeFrame, FrameDecoder } from '../lib/frame.ts';
-import { decodeToWorker, encodeReply, type DeliveryRequest } from '../lib/worker-protocol.ts';
+import { FrameDecoder } from '../lib/frame.ts';
+import { decodeToWorker, encodeReplyFrame, type DeliveryRequest } from '../lib/worker-protocol.ts';
 import { truncReportBytes, workerChannelFd, workerFrameBytesMax } from '../../spec/spawn.ts';
 import { qlx } from '../../spec/users.ts';
 import { BatchWriter } from '../shared/batch-writer.ts';
 import { withDirGroupCommit } from '../shared/dir-sync.ts';
 import { Tasks } from '../lib/tasks.ts';
+import { Interruptible } from '../lspawn/interruptible.ts';
 
 export type LocalFn = (sys: Sys, args: LocalArgs, message: MessageSource, env: Record<string, string>) => Promise<LocalResult>;
 
@@ -48,8 +49,10 @@ export function workerMain(local: LocalFn): (sys: Sys) => Promise<number> {
     // One read buffer; the decoder gets a copy of what arrived, since it keeps pieces (a request's
     // message is one of them).
     const buf = new Uint8Array(readChunkBytes);
+    // A bug in a delivery ends the reading with its throw.
+    const reads = new Interruptible().interruptWith(inflight.failed, 0);
     reading: for (;;) {
-      const n = await Promise.race([readOrEof(sys, buf), inflight.failed]);
+      const n = await reads.wait(readOrEof(sys, buf));
       if (n === 0) break;
       for (const payload of decoder.push(buf.slice(0, n))) {
         const msg = decodeToWorker(payload);
@@ -70,7 +73,7 @@ async function run(sys: Sys, local: LocalFn, req: DeliveryRequest): Promise<Uint
   // The report keeps at most truncReportBytes (spec/spawn.ts truncateReport): one more byte tells
   // lspawn that the output was longer.
   const output = r.output.length > truncReportBytes + 1 ? r.output.subarray(0, truncReportBytes + 1) : r.output;
-  return encodeFrame(encodeReply({ id: req.id, code: r.code, output }));
+  return encodeReplyFrame({ id: req.id, code: r.code, output });
 }
 
 function bytesSource(bytes: Uint8Array): MessageSource {

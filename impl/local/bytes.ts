@@ -15,14 +15,18 @@ export function bytesOf(bin: string): Uint8Array {
   return latin1Bytes(bin);
 }
 
+/** Any character outside ASCII: only then do a string and its byte string differ. */
+const nonAscii = /[^\x00-\x7f]/;
+
 /** Pure: a JS string (an argument) → its UTF-8 byte string. */
 export function binOf(s: string): string {
-  return latin1(utf8.encode(s));
+  // ASCII (nearly every argument and path) is its own byte string: no encoding per delivery.
+  return nonAscii.test(s) ? latin1(utf8.encode(s)) : s;
 }
 
 /** Pure: a byte string → the JS string Sys and argv take (UTF-8; a path is bytes on Linux). */
 export function textOf(bin: string): string {
-  return utf8Decoder.decode(latin1Bytes(bin));
+  return nonAscii.test(bin) ? utf8Decoder.decode(latin1Bytes(bin)) : bin;
 }
 
 /** Pure: C's view of a string: up to its first NUL. */

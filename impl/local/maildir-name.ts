@@ -9,11 +9,15 @@ export function maildirHost(host: string, max: number): string {
   return host.slice(0, max).replace(/[/:]/g, (c) => (c === '/' ? '\\057' : '\\072'));
 }
 
+/** Two lowercase hex digits per byte value (a name per delivery; Array.from + join cost more). */
+const hexByte = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** Pure: the file name in tmp/ and new/. */
 export function maildirName(nowMs: number, pid: number, random: Uint8Array, host: string): string {
   const us = Math.round(nowMs * 1000);
   const sec = Math.floor(us / 1_000_000);
   const usec = us - sec * 1_000_000;
-  const hex = Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('');
+  let hex = '';
+  for (const b of random) hex += hexByte[b] as string;
   return `${sec}.M${usec}P${pid}R${hex}.${host}`;
 }

@@ -13,6 +13,7 @@ import type { LspawnConfig } from './config.ts';
 import { deliver, type DeliveryContext } from './delivery.ts';
 import { WorkerPool, type PoolOptions } from './pool.ts';
 import { ReportWriter } from './reports.ts';
+import { Interruptible } from './interruptible.ts';
 
 const enc = new TextEncoder();
 const readChunkBytes = 4096;
@@ -49,9 +50,11 @@ export class Spawner {
       });
     });
     const reader = new CommandReader(commandBytesMax);
+    // A SIGTERM ends the reading like EOF; a bug in a delivery ends it with the throw.
+    const reads = new Interruptible().interruptWith(stop, 0).interruptWith(this.inflight.failed, 0);
     while (!stopping) {
       const buf = new Uint8Array(readChunkBytes);
-      const n = await Promise.race([this.readCommands(buf), stop.then(() => 0), this.inflight.failed]);
+      const n = await reads.wait(this.readCommands(buf));
       if (n === 0) break;
       for (const cmd of reader.push(buf.subarray(0, n))) this.dispatch(cmd);
     }

@@ -9,7 +9,7 @@
 import type { Child, Fd, Sys } from '../sys/types.ts';
 import { SysError, type Errno } from '../sys/errors.ts';
 import { encodeFrame, FrameDecoder, FrameError } from '../lib/frame.ts';
-import { decodeReply, encodeQuit, encodeRequest, type DeliveryRequest } from '../lib/worker-protocol.ts';
+import { decodeReply, encodeQuit, encodeRequestFrame, type DeliveryRequest } from '../lib/worker-protocol.ts';
 import { truncReportBytes, workerChannelFd } from '../../spec/spawn.ts';
 import { BatchWriter } from '../shared/batch-writer.ts';
 import type { LocalRun } from './local-child.ts';
@@ -67,7 +67,7 @@ export class Worker {
     if (this.spawnError !== null) return { spawnFailed: this.spawnError };
     if (this.state === 'dead' || this.fd === null) return crashed;
     const id = this.nextId++;
-    const frame = encodeFrame(encodeRequest({ ...req, id }));
+    const frame = encodeRequestFrame({ ...req, id });
     const reply = new Promise<LocalRun>((resolve) => this.pending.set(id, resolve));
     this.send(frame);
     return reply;

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SysError } from '../errors.ts';
-import { O, type Fd, type Fs, type Stat } from '../types.ts';
+import { O, type Fd, type FileKind, type Fs, type Stat } from '../types.ts';
 import { mapped, mappedSync, sysErrorFrom } from './errors.ts';
 import type { FdEntry, FdTable } from './fd-table.ts';
 import { flockExclusive, flockRelease, mkfifoExact } from './helpers.ts';
@@ -115,13 +115,21 @@ export class HostFs implements Fs {
     const fd = await this.openNoWait(path, flags, mode);
     let entry: FdEntry;
     try {
-      entry = this.fds.opened(fd, kindOf((await rawFstat(fd, this.sync)).mode), nonblock);
+      entry = this.fds.opened(fd, await this.kindOfOpened(fd, flags), nonblock);
       if (entry.kind === 'stream' && (flags & O.ACCMODE) === O.RDONLY) await this.awaitWriter(fd, entry);
     } catch (e) {
       await this.close(fd).catch(() => undefined);
       throw e;
     }
     return fd;
+  }
+
+  /** What was opened. O_CREAT|O_EXCL made a new regular file (an existing name, FIFO or not, is
+   *  EEXIST) and O_DIRECTORY opened a directory: no fstat needed (a delivery makes one such open). */
+  private async kindOfOpened(fd: number, flags: number): Promise<FileKind> {
+    if ((flags & (O.CREAT | O.EXCL)) === (O.CREAT | O.EXCL)) return 'file';
+    if ((flags & O.DIRECTORY) !== 0) return 'dir';
+    return kindOf((await rawFstat(fd, this.sync)).mode);
   }
 
   /** Opens with O_NONBLOCK added: it changes nothing for files, and a FIFO open without it would

@@ -2,7 +2,6 @@
 // inherited fd (the lock belongs to the open file description, so it stays with our fd after the
 // helper exits), and mkfifo(3) via mkfifo(1), which only installation needs.
 
-import { spawn } from 'node:child_process';
 import { SysError, type Errno } from '../errors.ts';
 import { sysErrorFrom } from './errors.ts';
 
@@ -15,7 +14,9 @@ interface HelperResult {
 }
 
 /** Runs a helper with fd 3 = fd (or none), stderr captured, in the C locale so messages are stable. */
-function runHelper(program: string, args: string[], fd: number | null, syscall: string): Promise<HelperResult> {
+async function runHelper(program: string, args: string[], fd: number | null, syscall: string): Promise<HelperResult> {
+  // Loaded on first use (see spawn.ts nodeSpawn).
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'ignore', 'pipe'];
     if (fd !== null) stdio.push(fd);

@@ -1,7 +1,7 @@
 // HostNet: TCP over node:net, DNS over c-ares (dns.Resolver, never getaddrinfo on the threadpool).
 // Every connected socket becomes an fd in the FdTable, read and written through HostFs.
 
-import { promises as dns } from 'node:dns';
+import type { promises as dns } from 'node:dns';
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { SysError } from '../errors.ts';
 import type { Accepted, Address, Listener, MxRecord, Net } from '../types.ts';
@@ -61,7 +61,7 @@ export class HostNet implements Net {
 
   async resolveMx(name: string): Promise<MxRecord[]> {
     try {
-      const mx = await this.dns().resolveMx(name);
+      const mx = await (await this.dns()).resolveMx(name);
       return mx.map((r) => ({ exchange: r.exchange, priority: r.priority }));
     } catch (e) {
       return dnsEmptyOrThrow(e, 'resolveMx', name);
@@ -70,15 +70,17 @@ export class HostNet implements Net {
 
   async resolveA(name: string): Promise<string[]> {
     try {
-      return await this.dns().resolve4(name);
+      return await (await this.dns()).resolve4(name);
     } catch (e) {
       return dnsEmptyOrThrow(e, 'resolveA', name);
     }
   }
 
   /** Created on first use: reading resolv.conf is not start-up work for programs without DNS. */
-  private dns(): dns.Resolver {
-    this.resolver ??= new dns.Resolver();
+  private async dns(): Promise<dns.Resolver> {
+    // node:dns is loaded here, not at start-up: most of our programs never resolve a name, and
+    // loading it cost every process start (a delivery worker, each qmail-queue) milliseconds.
+    this.resolver ??= new (await import('node:dns')).promises.Resolver();
     return this.resolver;
   }
 }

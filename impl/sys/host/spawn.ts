@@ -5,7 +5,7 @@
 // started through setpriv(1) (util-linux), which sets the exact group list before exec. setpriv
 // cannot set argv[0]; when argv[0] differs from the path, bash's `exec -a` carries it across.
 
-import { spawn as nodeSpawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions, spawn as NodeSpawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Socket } from 'node:net';
@@ -31,11 +31,13 @@ export async function spawnChild(fds: FdTable, path: string, argv: string[], opt
   const argv0 = argv[0] ?? path;
   checkSameAs(opts.fds);
   const cmd = needsSetpriv(opts) ? viaSetpriv(path, argv, opts) : direct(path, argv, opts);
+  // Loaded before anything is set up or lent: nothing may come between lending and the spawn.
+  const spawn = await nodeSpawn();
   const pairs = await pairsFor(opts.fds);
   let adopted = false;
   try {
     await lendStreams(fds, opts.fds);
-    const { child, status } = await started(cmd, opts, stdioOf(opts.fds, pairs));
+    const { child, status } = await started(spawn, cmd, opts, stdioOf(opts.fds, pairs));
     const parentEnds = adoptPipes(fds, child, opts.fds, pairs);
     adopted = true;
     if (child.pid === undefined) throw new SysError('ECHILD', 'spawn', argv0);
@@ -125,13 +127,19 @@ function stdioOf(specs: SpawnOpts['fds'], pairs: Map<number, [Socket, Socket]>):
   return stdio;
 }
 
+/** node:child_process, loaded on the first spawn: a program that never spawns (most deliveries'
+ *  qmail-queue, a worker delivering to Maildirs) does not pay for loading it at start-up. */
+async function nodeSpawn(): Promise<typeof NodeSpawn> {
+  return (await import('node:child_process')).spawn;
+}
+
 interface Started {
   child: ChildProcess;
   status: Promise<ExitStatus>;
 }
 
 /** Resolves once the child runs; rejects with the errno when exec failed (ENOENT, EACCES...). */
-function started(cmd: Command, opts: SpawnOpts, stdio: StdioOptions): Promise<Started> {
+function started(nodeSpawn: typeof NodeSpawn, cmd: Command, opts: SpawnOpts, stdio: StdioOptions): Promise<Started> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
