@@ -28,7 +28,7 @@ import { qlx } from '../../spec/users.ts';
 import { BatchWriter } from '../shared/batch-writer.ts';
 import { withDirGroupCommit } from '../shared/dir-sync.ts';
 import { Tasks } from '../lib/tasks.ts';
-import { Interruptible } from '../lspawn/interruptible.ts';
+import { Interruptible } from '../lib/interruptible.ts';
 
 export type LocalFn = (sys: Sys, args: LocalArgs, message: MessageSource, env: Record<string, string>) => Promise<LocalResult>;
 

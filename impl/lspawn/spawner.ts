@@ -13,7 +13,7 @@ import type { LspawnConfig } from './config.ts';
 import { deliver, type DeliveryContext } from './delivery.ts';
 import { WorkerPool, type PoolOptions } from './pool.ts';
 import { ReportWriter } from './reports.ts';
-import { Interruptible } from './interruptible.ts';
+import { Interruptible } from '../lib/interruptible.ts';
 
 const enc = new TextEncoder();
 const readChunkBytes = 4096;

@@ -11,6 +11,7 @@ import { Tasks } from '../lib/tasks.ts';
 import { ReportWriter } from '../lspawn/reports.ts';
 import type { RspawnConfig } from './config.ts';
 import { deliverRemote } from './delivery.ts';
+import { Interruptible } from '../lib/interruptible.ts';
 
 const enc = new TextEncoder();
 const readChunkBytes = 4096;
@@ -39,9 +40,12 @@ export async function runSpawner(sys: Sys, cfg: RspawnConfig): Promise<number> {
     );
   };
   const reader = new CommandReader(commandBytesMax);
+  // Not Promise.race against stop and inflight.failed: they rarely settle, and each race would
+  // leave a reaction on them for the life of the process (impl/lib/interruptible.ts).
+  const reads = new Interruptible().interruptWith(stop, 0).interruptWith(inflight.failed, 0);
   while (!stopping) {
     const buf = new Uint8Array(readChunkBytes);
-    const n = await Promise.race([readCommands(sys, buf), stop, inflight.failed]);
+    const n = await reads.wait(readCommands(sys, buf));
     if (n === 0) break;
     for (const cmd of reader.push(buf.subarray(0, n))) dispatch(cmd);
   }

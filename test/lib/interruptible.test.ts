@@ -1,11 +1,11 @@
-// Interruptible (impl/lspawn/interruptible.ts): the read loops of qmail-lspawn and the delivery
+// Interruptible (impl/lib/interruptible.ts): the read loops of qmail-lspawn, qmail-rspawn and the delivery
 // worker wait through it instead of racing every read against SIGTERM and the first bug. Values,
 // interruptions, and what a long loop keeps: racing with Promise.race kept ~300 bytes per wait.
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { Interruptible } from '../../impl/lspawn/interruptible.ts';
+import { Interruptible } from '../../impl/lib/interruptible.ts';
 
 function deferred<T>(): { p: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;

@@ -1,8 +1,8 @@
 // Waits, one at a time, that promises which settle once can cut short: a SIGTERM, the first bug in a
 // delivery. Racing each wait against such a promise with Promise.race leaks: a promise that has not
 // settled keeps the handlers of every race it was in, about 300 bytes each, for the life of the
-// process (measured: 93 MB after 300,000 races), and qmail-lspawn and a delivery worker race once
-// per read. Here each interrupting promise gets one handler, once.
+// process (measured: 93 MB after 300,000 races), and qmail-lspawn, qmail-rspawn and the delivery
+// worker each race once per read. Here each interrupting promise gets one handler, once.
 
 type Outcome = { value: number } | { error: unknown };
 
