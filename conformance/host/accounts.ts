@@ -54,7 +54,9 @@ export interface MaildirUser {
 }
 
 /** An ordinary user (created when missing) whose home, BASE/home/NAME, holds an empty ./Maildir/:
- *  the account's home is set there (usermod -d), so that qmail-getpw and the pool find it. */
+ *  the account's home is set there (usermod -d), so that qmail-getpw and the pool find it. The
+ *  home is the host's, not the test's: test files that run at the same time need different names,
+ *  or one file's mail lands in the other's Maildir. */
 export function userWithMaildir(base: string, name: string): MaildirUser {
   const user = ensureUser(name, name);
   const home = join(base, 'home', name);

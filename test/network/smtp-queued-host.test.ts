@@ -2,7 +2,7 @@
 // becomes qmaild, and queues every session's message through that one process.
 //   a. /proc: the listener runs as qmaild (real, effective, saved), qmail-queued (its child) as
 //      qmailq, with no other group; the queue's files are qmailq's (mess files watched during c).
-//   b. swaks in: the message lands in ~qnetu/Maildir/new byte for byte, with qmail-queue's
+//   b. swaks in: the message lands in ~qnetq/Maildir/new byte for byte, with qmail-queue's
 //      Received line "(qmail <qmail-queued's pid> invoked from network)" and "250 ok T qp <pid>".
 //   c. smtp-source, 10 sessions, 500 messages: every one delivered, none twice.
 //   d. qmail-queued killed: the listener exits 111 (supervise would start both again).
@@ -18,7 +18,7 @@ import { buildIntoTemp, isRoot, nosuid, qmailSetup, removeTemp } from '../../con
 import { gidOfGroup, primaryGidOf, uidOf, userWithMaildir } from '../../conformance/host/accounts.ts';
 import { filesIn, freePort, killGroup, missingTools, smtpSource, startQmail, startRootListener, tcprules, waitFor, type Started } from './mta-host.ts';
 
-const userName = 'qnetu';
+const userName = 'qnetq'; // its own account: smtp-host.test.ts, running at the same time, points qnetu's home elsewhere
 const domain = 'host.example';
 const missing = missingTools(['swaks', 'smtp-source', 'tcprules', 'cc']);
 const reason = !isRoot
@@ -109,7 +109,7 @@ describe.skipIf(reason !== null)('qmail-smtpd --listen started as root, with qma
     expect([[], [qmailGid]]).toContainEqual(ids.groups);
   });
 
-  it('b. swaks -> listener -> qmail-queued -> ~qnetu/Maildir/new, byte for byte', async () => {
+  it('b. swaks -> listener -> qmail-queued -> ~qnetq/Maildir/new, byte for byte', async () => {
     const before = new Set(filesIn(maildirNew));
     const file = join(tmp, 'data.eml');
     writeFileSync(file, dataWire);
