@@ -17,11 +17,14 @@ import { ioChunkBytes, pidAttemptsMax } from '../../spec/limits.ts';
 import { messagePath, messageFileModes, type QueueLayout } from '../../spec/queue.ts';
 import { EnvelopeParser, record } from '../lib/envelope.ts';
 import { intdHead } from '../lib/intd.ts';
-import { BufferedWriter } from '../shared/fdio.ts';
+import { writeAll } from '../shared/fdio.ts';
 
 /** A stream of bytes: read() returns 0 at EOF and throws on a read error. */
 export interface ByteSource {
   read(buf: Uint8Array): Promise<number>;
+  /** Optional hint: true when the next read() needs no I/O (bytes or the end are at hand), so a
+   *  writer may hold what it has and send it with what follows. */
+  ready?(): boolean;
 }
 
 export interface EnqueueInput {
@@ -126,16 +129,60 @@ async function makeMess(sys: Sys, q: QueueLayout, input: EnqueueInput, made: Mad
 /** The Received line, then the message bytes exactly as read, then fsync. */
 async function writeMess(sys: Sys, input: EnqueueInput, made: Made): Promise<void> {
   const fd = made.messFd as Fd;
-  const out = new BufferedWriter(sys, fd);
+  const out = new ChunkWriter(sys, fd);
   await step(qq.tempWriteError, 'write mess', () => out.write(input.received));
-  const buf = new Uint8Array(ioChunkBytes);
+  // Starts small and grows while reads fill it: most messages are a few KB.
+  let buf = new Uint8Array(firstChunkBytes);
   for (;;) {
     const n = await step(qq.tempReadError, 'read message', () => input.message.read(buf));
     if (n === 0) break;
     await step(qq.tempWriteError, 'write mess', () => out.write(buf.subarray(0, n)));
+    if (n === buf.length && buf.length < ioChunkBytes) buf = new Uint8Array(Math.min(ioChunkBytes, buf.length * 4));
   }
   await step(qq.tempWriteError, 'write mess', () => out.flush());
   await step(qq.tempSyncMess, 'fsync mess', () => sys.fs.fsync(fd));
+}
+
+/** The first size of ChunkWriter's buffer and of writeMess's read buffer. */
+const firstChunkBytes = 4096;
+
+/** BufferedWriter's writes (a write per ioChunkBytes held, a chunk as big written straight) from a
+ *  buffer that starts at firstChunkBytes and doubles as needed: a small message allocates (and
+ *  zeroes) a few KB rather than ioChunkBytes per file. */
+class ChunkWriter {
+  private buf = new Uint8Array(firstChunkBytes);
+  private used = 0;
+
+  constructor(
+    private readonly sys: Sys,
+    private readonly fd: Fd,
+  ) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.used + bytes.length > this.buf.length) this.grow(this.used + bytes.length);
+    if (this.used + bytes.length > this.buf.length) await this.flush();
+    if (bytes.length >= ioChunkBytes) {
+      await writeAll(this.sys, this.fd, bytes);
+      return;
+    }
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    await writeAll(this.sys, this.fd, this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private grow(want: number): void {
+    if (this.buf.length >= ioChunkBytes) return;
+    let size = this.buf.length;
+    while (size < want && size < ioChunkBytes) size *= 2;
+    const next = new Uint8Array(Math.min(size, ioChunkBytes));
+    next.set(this.buf.subarray(0, this.used));
+    this.buf = next;
+  }
 }
 
 /** S3: intd/ID with u, p and the envelope as read, checked record by record, then fsync. */
@@ -144,7 +191,7 @@ async function writeIntd(sys: Sys, q: QueueLayout, id: number, input: EnqueueInp
   const fd = await openIntd(sys, intdPath, q, id);
   made.intdFd = fd;
   made.intdPath = intdPath;
-  const out = new BufferedWriter(sys, fd);
+  const out = new ChunkWriter(sys, fd);
   await step(qq.tempWriteError, 'write intd', () => out.write(intdHead(input.uid, input.pid)));
   const pending: Uint8Array[] = [];
   const parser = new EnvelopeParser({

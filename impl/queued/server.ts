@@ -128,8 +128,11 @@ export class QueueServer {
   /** Serves until EOF on the input; 0 then, after every finished request is answered. */
   async run(): Promise<number> {
     const decoder = new FrameDecoder(queuedFrameBytesMax);
+    let buf = new Uint8Array(readBytes);
     for (;;) {
-      const buf = new Uint8Array(readBytes);
+      // The decoder keeps views of a frame not yet complete: then the next read needs a new buffer.
+      // Else every piece was copied (hold) and the buffer is free again.
+      if (decoder.pendingBytes > 0) buf = new Uint8Array(readBytes);
       const n = await this.sys.fs.read(this.o.inFd, buf, 0, buf.length, null).catch((e: unknown) => {
         if (e instanceof SysError) return 0;
         throw e;

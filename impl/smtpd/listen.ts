@@ -2,7 +2,8 @@
 // running each session in-process (no process per connection), at most sessionsMax at once
 // (tcpserver's -c 40): past that, accepting waits for a session to end. Each connection gets the
 // tcp-environ variables tcpserver would set (TCPLOCALIP, TCPLOCALPORT, TCPREMOTEIP, TCPREMOTEPORT,
-// PROTO) over the daemon's environment, and reads the controls afresh, as a new qmail-smtpd would.
+// PROTO) over the daemon's environment, and sees the controls as a new qmail-smtpd would: kept
+// across connections while a stat of each shows no change (./config.ts SetupCache).
 // Messages are queued through the Queueing the caller set up (./privsep.ts): one qmail-queued for
 // the whole listener when it was started as root, else a qmail-queue per message. With -x RULES.cdb,
 // tcpserver's access rules decide per connection (./tcprules.ts): refusal, or variables such as
@@ -13,7 +14,7 @@ import { SysError } from '../sys/errors.ts';
 import { writeAll } from '../shared/fdio.ts';
 import { latin1Bytes } from '../lib/latin1.ts';
 import { smtpdReply } from '../../spec/smtpd.ts';
-import { loadSetup } from './config.ts';
+import { SetupCache } from './config.ts';
 import { runSession } from './session.ts';
 import type { QueueClient } from './queue-client.ts';
 import { allowAll, connectionRules } from './tcprules.ts';
@@ -62,6 +63,7 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
   let wake: (() => void) | null = null;
   let bug: unknown = null;
   let stopped = false;
+  const setups = new SetupCache(sys, home);
   const poke = (): void => {
     const w = wake;
     wake = null;
@@ -88,7 +90,7 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
       break;
     }
     active++;
-    void serve(sys, home, env, a, q.client, rules)
+    void serve(sys, setups, env, a, q.client, rules)
       .catch((e: unknown) => {
         bug = e;
       })
@@ -109,7 +111,7 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
 /** The listener's exit after qmail-queued died: temporary, as qmail's 111. */
 export const queuedDiedExit = 111;
 
-async function serve(sys: Sys, home: string, base: Record<string, string>, a: Accepted, queue: QueueClient, rules: string | null): Promise<void> {
+async function serve(sys: Sys, setups: SetupCache, base: Record<string, string>, a: Accepted, queue: QueueClient, rules: string | null): Promise<void> {
   try {
     // -x RULES.cdb: tcpserver's verdict before a byte is sent; a refused or unreadable-rules
     // connection is closed without a greeting, as tcpserver's child would be.
@@ -119,12 +121,12 @@ async function serve(sys: Sys, home: string, base: Record<string, string>, a: Ac
       return;
     }
     const env = { ...connectionEnv(base, a), ...verdict.env };
-    const setup = await loadSetup(sys, home, env);
+    const setup = await setups.load(env);
     if (setup === null) {
       await writeAll(sys, a.fd, latin1Bytes(smtpdReply.dieControl)).catch(() => undefined);
       return;
     }
-    const code = await runSession(sys, setup.cfg, { home, env, inFd: a.fd, outFd: a.fd, timeoutMs: setup.timeoutMs, queue });
+    const code = await runSession(sys, setup.cfg, { home: setups.home, env, inFd: a.fd, outFd: a.fd, timeoutMs: setup.timeoutMs, queue });
     sys.log.event('debug', 'smtpd.session_end', { remote: a.remote.host, code });
   } finally {
     await sys.fs.close(a.fd).catch((e: unknown) => {

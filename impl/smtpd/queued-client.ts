@@ -1,8 +1,9 @@
 // The listener's side of qmail-queued (impl/queued/main.ts): started once as qmailq by the root
 // listener, then every session's message is a request over the one pipe pair
-// (impl/lib/queued-protocol.ts). The message goes piece by piece as DATA arrives, each piece
-// awaited (a session holds one piece at most: bounded memory, and the pipe's backpressure reaches
-// the SMTP client), then the envelope; the reply is qmail-queue's exit code, 0 only once durable.
+// (impl/lib/queued-protocol.ts). The message goes piece by piece as DATA arrives, each write
+// awaited (a session holds about one piece's worth at most: bounded memory, and the pipe's
+// backpressure reaches the SMTP client); pieces already at hand go in one write with what follows.
+// Then the envelope; the reply is qmail-queue's exit code, 0 only once durable.
 //
 // When qmail-queued dies, every request without its reply ends as a crashed qmail-queue does
 // ("451 qq crashed"), later DATA commands get "451 qqt failure", and `died` settles: the listener
@@ -80,9 +81,12 @@ export class QueuedClient implements QueueClient {
   }
 
   /** Open, pieces, envelope, end; on a failing src, abort instead. False when src failed. The open
-   *  goes with the first piece, and the envelope with the end: two writes for a small message. */
+   *  goes with the first piece; pieces the source has at hand without I/O (src.ready) are held and
+   *  go with what follows, up to a piece's size: a small message is two writes (the open with
+   *  the Received line, then the rest with the envelope and the end). */
   private async send(id: number, src: ByteSource, envelope: Envelope): Promise<boolean> {
-    let open: QueuedRequest[] = [{ kind: 'O', id }];
+    let held: QueuedRequest[] = [{ kind: 'O', id }];
+    let heldBytes = 0;
     const buf = new Uint8Array(queuedPieceBytesMax);
     for (;;) {
       let n: number;
@@ -90,19 +94,22 @@ export class QueuedClient implements QueueClient {
         n = await src.read(buf);
       } catch (e) {
         if (!(e instanceof SysError)) throw e;
-        await this.request(...open, { kind: 'A', id }).catch(() => undefined);
+        await this.request(...held, { kind: 'A', id }).catch(() => undefined);
         return false;
       }
       if (n === 0) break;
-      // encodeQueuedRequest copies the piece, so buf is free again once queued.
-      const sent = await this.request(...open, { kind: 'M', id, bytes: buf.subarray(0, n) }).then(() => true, () => false);
-      open = [];
+      // A copy: buf is read into again before a held piece is sent.
+      held.push({ kind: 'M', id, bytes: buf.slice(0, n) });
+      heldBytes += n;
+      if (heldBytes < queuedPieceBytesMax && src.ready?.() === true) continue;
+      const sent = await this.request(...held).then(() => true, () => false);
+      held = [];
+      heldBytes = 0;
       if (!sent) return this.drainSource(src, buf);
     }
     const env = encodeEnvelope(envelope);
-    const pieces: QueuedRequest[] = [];
-    for (let at = 0; at < env.length; at += queuedPieceBytesMax) pieces.push({ kind: 'V', id, bytes: env.subarray(at, at + queuedPieceBytesMax) });
-    await this.request(...open, ...pieces, { kind: 'E', id }).catch(() => undefined);
+    for (let at = 0; at < env.length; at += queuedPieceBytesMax) held.push({ kind: 'V', id, bytes: env.subarray(at, at + queuedPieceBytesMax) });
+    await this.request(...held, { kind: 'E', id }).catch(() => undefined);
     return true;
   }
 

@@ -157,6 +157,19 @@ class DataSource implements ByteSource {
     return n;
   }
 
+  /** True when the next read() needs no I/O: bytes or the end of DATA are already in the engine.
+   *  Takes the engine's next data event ahead (read and exit events change nothing there). */
+  ready(): boolean {
+    if (!this.started) return false;
+    while (this.left.length === 0 && !this.finished) {
+      const ev = this.engine.next();
+      if (ev.kind === 'data') this.left = ev.bytes;
+      else if (ev.kind === 'dataEnd') this.finished = true;
+      else return false;
+    }
+    return true;
+  }
+
   /** Reads DATA to its end, dropping what is left. */
   async drain(): Promise<void> {
     const scratch = new Uint8Array(smtpdReadBytes);
