@@ -16,13 +16,14 @@
 // system's timestamp granularity. The cached bytes are those read through the fd whose fstat
 // gave the key, so a rename between the stat and the read never mixes two versions.
 
-import type { Stat, Sys } from '../sys/types.ts';
+import type { Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import type { UserRecord } from '../local/types.ts';
 import { qlx, usersCdbBytesMax, usersFiles } from '../../spec/users.ts';
 import { assignLookup, userRecordOf } from '../lib/assign.ts';
 import { CdbError, CdbReader } from '../lib/cdb.ts';
+import { statOrNull, statSignature } from './control-snapshot.ts';
 
 export type UsersCdbResult = { record: UserRecord } | { none: true } | { qlx: number };
 
@@ -78,7 +79,7 @@ async function openUsersCdb(sys: Sys, path: string, cache: UsersCdbCache | null)
       cache.reader = null;
       return 'none';
     }
-    if (cache.reader !== null && cache.key === keyOf(st)) return cache.reader;
+    if (cache.reader !== null && cache.key === statSignature(st)) return cache.reader;
   }
   let fd: number;
   try {
@@ -92,25 +93,12 @@ async function openUsersCdb(sys: Sys, path: string, cache: UsersCdbCache | null)
     if (st.kind !== 'file' || st.size > usersCdbBytesMax) return 'trouble';
     const reader = CdbReader.open(await readExactly(sys, fd, st.size));
     if (cache !== null) {
-      cache.key = keyOf(st);
+      cache.key = statSignature(st);
       cache.reader = reader;
     }
     return reader;
   } finally {
     await sys.fs.close(fd);
-  }
-}
-
-function keyOf(st: Stat): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
-
-async function statOrNull(sys: Sys, path: string): Promise<Stat | null> {
-  try {
-    return await sys.fs.stat(path);
-  } catch (e) {
-    if (e instanceof SysError && e.code === 'ENOENT') return null;
-    throw e;
   }
 }
 

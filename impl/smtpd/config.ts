@@ -3,15 +3,14 @@
 // is "421 unable to read controls" (the caller replies and exits 1).
 //
 // The listener (./listen.ts) keeps what it read from the controls across connections (SetupCache)
-// and checks it per connection with stats alone: the control directory (a file created, removed
-// or renamed changes its mtime) and each control that exists. Any difference, or a file changed
-// too recently for its timestamps to tell a later change apart, reads everything afresh: a
-// control changed takes effect for the next connection, as with a fresh qmail-smtpd.
+// and checks it per connection with stats alone (impl/shared/control-snapshot.ts): a control
+// changed takes effect for the next connection, as with a fresh qmail-smtpd.
 
-import type { Stat, Sys } from '../sys/types.ts';
+import type { Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import { Controls } from '../shared/controls.ts';
 import { readFileOrNull } from '../shared/fdio.ts';
+import { controlSnapshotHolds, takeControlSnapshot, type ControlSnapshot } from '../shared/control-snapshot.ts';
 import { ConstMap } from '../lib/constmap.ts';
 import { CdbError, CdbReader } from '../lib/cdb.ts';
 import { databytesDefault, timeoutSmtpdDefaultSec } from '../../spec/smtpd.ts';
@@ -94,19 +93,9 @@ function fromControls(part: ControlPart, env: Record<string, string>): SmtpdSetu
   return { cfg, timeoutMs: part.timeoutSec * 1000 };
 }
 
-/** A file changed less than this before the controls were read is read again next time: its
- *  timestamps (the kernel's coarse clock) could not tell a later change in the same tick apart. */
-export const controlsSettleMs = 2000;
-
-interface Snapshot {
-  dir: string;
-  /** The controls that existed, with their signatures; the others are absent (dir unchanged). */
-  files: Map<string, string>;
-}
-
 /** The listener's controls, kept across connections while stats show nothing changed. */
 export class SetupCache {
-  private kept: { snap: Snapshot; part: ControlPart } | null = null;
+  private kept: { snap: ControlSnapshot; part: ControlPart } | null = null;
   /** Connections served from the kept controls / that read them (tests, diagnostics). */
   hits = 0;
   reads = 0;
@@ -120,14 +109,14 @@ export class SetupCache {
   async load(env: Record<string, string>): Promise<SmtpdSetup | null> {
     try {
       const kept = this.kept;
-      if (kept !== null && (await this.unchanged(kept.snap))) {
+      if (kept !== null && (await controlSnapshotHolds(this.sys, `${this.home}/control`, kept.snap))) {
         this.hits++;
         return fromControls(kept.part, env);
       }
       this.kept = null;
       this.reads++;
       const startMs = this.sys.clock.nowMs();
-      const snap = await this.snapshot(startMs).catch((e: unknown) => {
+      const snap = await takeControlSnapshot(this.sys, `${this.home}/control`, controlNames, startMs).catch((e: unknown) => {
         if (e instanceof SysError) return null; // the reads below fail or not as qmail-smtpd's would
         throw e;
       });
@@ -139,64 +128,6 @@ export class SetupCache {
       if (e instanceof SysError || e instanceof CdbError) return null;
       throw e;
     }
-  }
-
-  private path(name: string): string {
-    return `${this.home}/control/${name}`;
-  }
-
-  /** Taken before the reads, so a change during them shows next time. null: not cacheable (a
-   *  dangling symlink, a file or the directory changed too recently). */
-  private async snapshot(startMs: number): Promise<Snapshot | null> {
-    const settled = (st: Stat): boolean => Math.max(st.mtimeMs, st.ctimeMs) < startMs - controlsSettleMs;
-    const dir = await this.sys.fs.stat(`${this.home}/control`);
-    let ok = settled(dir);
-    const files = new Map<string, string>();
-    for (const name of controlNames) {
-      const st = await statOrNull(this.sys, this.path(name));
-      if (st !== null) {
-        files.set(name, signature(st));
-        ok &&= settled(st);
-      } else if ((await lstatOrNull(this.sys, this.path(name))) !== null) ok = false;
-    }
-    return ok ? { dir: signature(dir), files } : null;
-  }
-
-  /** False on any difference or error: the caller reads everything afresh (and fails as qmail-smtpd would). */
-  private async unchanged(snap: Snapshot): Promise<boolean> {
-    try {
-      if (signature(await this.sys.fs.stat(`${this.home}/control`)) !== snap.dir) return false;
-      for (const [name, sig] of snap.files) {
-        const st = await statOrNull(this.sys, this.path(name));
-        if (st === null || signature(st) !== sig) return false;
-      }
-      return true;
-    } catch (e) {
-      if (e instanceof SysError) return false;
-      throw e;
-    }
-  }
-}
-
-function signature(st: Stat): string {
-  return `${st.dev}:${st.ino}:${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
-
-async function statOrNull(sys: Sys, path: string): Promise<Stat | null> {
-  try {
-    return await sys.fs.stat(path);
-  } catch (e) {
-    if (e instanceof SysError && e.code === 'ENOENT') return null;
-    throw e;
-  }
-}
-
-async function lstatOrNull(sys: Sys, path: string): Promise<Stat | null> {
-  try {
-    return await sys.fs.lstat(path);
-  } catch (e) {
-    if (e instanceof SysError && e.code === 'ENOENT') return null;
-    throw e;
   }
 }
 
