@@ -235,7 +235,9 @@ function profileInto(inst: BenchInstall, dir: string | undefined): void {
   for (const f of readdirSync(bin)) {
     const path = join(bin, f);
     const text = readFileSync(path, 'latin1');
-    if (text.startsWith('#!/usr/bin/env node\n')) writeFileSync(path, text.replace('#!/usr/bin/env node', `#!/usr/bin/env -S node ${all.join(' ').trim()}`), 'latin1');
+    // `#!/usr/bin/env node` or, for the daemons, `#!/usr/bin/env -S node FLAGS` (scripts/build.ts).
+    const m = /^#!\/usr\/bin\/env (?:-S )?node( [^\n]*)?\n/.exec(text);
+    if (m !== null) writeFileSync(path, `#!/usr/bin/env -S node${m[1] ?? ''} ${all.join(' ').trim()}\n${text.slice(m[0].length)}`, 'latin1');
   }
 }
 

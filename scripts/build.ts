@@ -1,7 +1,9 @@
 // npm run build: one executable CommonJS bundle per program.
 // Usage: tsx scripts/build.ts [outdir]     (default: dist; tests build into a directory of their own)
 //
-//   impl/bin/<program>.ts  ->  dist/bin/<program>      (#!/usr/bin/env node, 0755, + <program>.map)
+//   impl/bin/<program>.ts  ->  dist/bin/<program>      (#!/usr/bin/env node, 0755, + <program>.map;
+//                                                       the daemons of spec/spawn.ts daemonPrograms
+//                                                       with `env -S node FLAGS`, a smaller heap)
 //   impl/queue/setuid/qmail-queue.c  ->  dist/setuid/qmail-queue.c   (compiled by qmail-setup)
 //   dist/package.json {"type": "commonjs"}: the repository's package.json says "module", and
 //   Node would load an extensionless file below it as ESM (qmail-setup writes the same file into
@@ -19,6 +21,7 @@ import * as esbuild from 'esbuild';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { daemonNodeFlags, daemonPrograms } from '../spec/spawn.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const binSrc = join(root, 'impl/bin');
@@ -60,7 +63,8 @@ async function bundle(program: string): Promise<void> {
     format: 'cjs',
     minify: false,
     sourcemap: 'linked',
-    banner: { js: '#!/usr/bin/env node' },
+    // env -S (GNU coreutils 8.30, the BSDs) splits the flags off: a #! line carries one argument.
+    banner: { js: daemonPrograms.includes(program) ? `#!/usr/bin/env -S node ${daemonNodeFlags}` : '#!/usr/bin/env node' },
     plugins: [entryPoint],
     logLevel: 'warning',
   });

@@ -49,7 +49,8 @@ export function descendantsOf(table: Proc[], root: number): Proc[] {
   return out;
 }
 
-/** The processes running program (argv names it, as `node <path>` or as the command itself). */
+/** The processes running program (argv names it as the command itself, or as `node [FLAGS] <path>`:
+ *  the daemons' #! line gives node flags, scripts/build.ts). */
 export function running(procs: Proc[], path: string): Proc[] {
-  return procs.filter((p) => p.cmdline.slice(0, 2).includes(path));
+  return procs.filter((p) => p.cmdline[0] === path || p.cmdline.slice(1).find((a) => !a.startsWith('-')) === path);
 }
