@@ -17,7 +17,7 @@ import { ioChunkBytes, pidAttemptsMax } from '../../spec/limits.ts';
 import { messagePath, messageFileModes, type QueueLayout } from '../../spec/queue.ts';
 import { EnvelopeParser, record } from '../lib/envelope.ts';
 import { intdHead } from '../lib/intd.ts';
-import { writeAll } from '../shared/fdio.ts';
+import { BufferedWriter } from '../shared/fdio.ts';
 
 /** A stream of bytes: read() returns 0 at EOF and throws on a read error. */
 export interface ByteSource {
@@ -129,7 +129,7 @@ async function makeMess(sys: Sys, q: QueueLayout, input: EnqueueInput, made: Mad
 /** The Received line, then the message bytes exactly as read, then fsync. */
 async function writeMess(sys: Sys, input: EnqueueInput, made: Made): Promise<void> {
   const fd = made.messFd as Fd;
-  const out = new ChunkWriter(sys, fd);
+  const out = new BufferedWriter(sys, fd);
   await step(qq.tempWriteError, 'write mess', () => out.write(input.received));
   // Starts small and grows while reads fill it: most messages are a few KB.
   let buf = new Uint8Array(firstChunkBytes);
@@ -143,47 +143,9 @@ async function writeMess(sys: Sys, input: EnqueueInput, made: Made): Promise<voi
   await step(qq.tempSyncMess, 'fsync mess', () => sys.fs.fsync(fd));
 }
 
-/** The first size of ChunkWriter's buffer and of writeMess's read buffer. */
+/** The first size of writeMess's read buffer (it grows as the message does). */
 const firstChunkBytes = 4096;
 
-/** BufferedWriter's writes (a write per ioChunkBytes held, a chunk as big written straight) from a
- *  buffer that starts at firstChunkBytes and doubles as needed: a small message allocates (and
- *  zeroes) a few KB rather than ioChunkBytes per file. */
-class ChunkWriter {
-  private buf = new Uint8Array(firstChunkBytes);
-  private used = 0;
-
-  constructor(
-    private readonly sys: Sys,
-    private readonly fd: Fd,
-  ) {}
-
-  async write(bytes: Uint8Array): Promise<void> {
-    if (this.used + bytes.length > this.buf.length) this.grow(this.used + bytes.length);
-    if (this.used + bytes.length > this.buf.length) await this.flush();
-    if (bytes.length >= ioChunkBytes) {
-      await writeAll(this.sys, this.fd, bytes);
-      return;
-    }
-    this.buf.set(bytes, this.used);
-    this.used += bytes.length;
-  }
-
-  async flush(): Promise<void> {
-    if (this.used === 0) return;
-    await writeAll(this.sys, this.fd, this.buf.subarray(0, this.used));
-    this.used = 0;
-  }
-
-  private grow(want: number): void {
-    if (this.buf.length >= ioChunkBytes) return;
-    let size = this.buf.length;
-    while (size < want && size < ioChunkBytes) size *= 2;
-    const next = new Uint8Array(Math.min(size, ioChunkBytes));
-    next.set(this.buf.subarray(0, this.used));
-    this.buf = next;
-  }
-}
 
 /** S3: intd/ID with u, p and the envelope as read, checked record by record, then fsync. */
 async function writeIntd(sys: Sys, q: QueueLayout, id: number, input: EnqueueInput, made: Made): Promise<void> {
@@ -191,7 +153,7 @@ async function writeIntd(sys: Sys, q: QueueLayout, id: number, input: EnqueueInp
   const fd = await openIntd(sys, intdPath, q, id);
   made.intdFd = fd;
   made.intdPath = intdPath;
-  const out = new ChunkWriter(sys, fd);
+  const out = new BufferedWriter(sys, fd);
   await step(qq.tempWriteError, 'write intd', () => out.write(intdHead(input.uid, input.pid)));
   const pending: Uint8Array[] = [];
   const parser = new EnvelopeParser({

@@ -32,9 +32,12 @@ export async function readAll(sys: Sys, fd: Fd, maxBytes = Number.MAX_SAFE_INTEG
 const readAllFirstBytes = 4096;
 
 /** Collects writes into chunks of ioChunkBytes; flush() must be called before fsync or close.
- *  The buffer is reused: a write completes (the kernel has copied the bytes) before flush returns. */
+ *  Writes: one per ioChunkBytes held, and a piece that large written straight. The buffer starts
+ *  at 4 KB and doubles as needed, so that a small file allocates (and zeroes) a few KB rather than
+ *  ioChunkBytes. It is reused: a write completes (the kernel has copied the bytes) before flush
+ *  returns. */
 export class BufferedWriter {
-  private readonly buf = new Uint8Array(ioChunkBytes);
+  private buf = new Uint8Array(writerFirstBytes);
   private used = 0;
 
   constructor(
@@ -43,8 +46,9 @@ export class BufferedWriter {
   ) {}
 
   async write(bytes: Uint8Array): Promise<void> {
+    if (this.used + bytes.length > this.buf.length) this.grow(this.used + bytes.length);
     if (this.used + bytes.length > this.buf.length) await this.flush();
-    if (bytes.length >= this.buf.length) {
+    if (bytes.length >= ioChunkBytes) {
       await writeAll(this.sys, this.fd, bytes);
       return;
     }
@@ -54,11 +58,21 @@ export class BufferedWriter {
 
   async flush(): Promise<void> {
     if (this.used === 0) return;
-    const out = this.buf.subarray(0, this.used);
-    await writeAll(this.sys, this.fd, out);
+    await writeAll(this.sys, this.fd, this.buf.subarray(0, this.used));
     this.used = 0;
   }
+
+  private grow(want: number): void {
+    if (this.buf.length >= ioChunkBytes) return;
+    let size = this.buf.length;
+    while (size < want && size < ioChunkBytes) size *= 2;
+    const next = new Uint8Array(Math.min(size, ioChunkBytes));
+    next.set(this.buf.subarray(0, this.used));
+    this.buf = next;
+  }
 }
+
+const writerFirstBytes = 4096;
 
 /** Reads a whole file; null when it does not exist. */
 export async function readFileOrNull(sys: Sys, path: string): Promise<Uint8Array | null> {
