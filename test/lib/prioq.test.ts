@@ -4,6 +4,7 @@
 // Replay a property failure: SEED=<seed> npx vitest run test/lib/prioq.test.ts
 
 import { describe, expect, it } from 'vitest';
+import { checkProperty } from '../support/seed.ts';
 import fc from 'fast-check';
 import { Prioq, type PrioqEntry } from '../../impl/lib/prioq.ts';
 
@@ -32,9 +33,10 @@ function run(ops: readonly Op[]): { got: (PrioqEntry | undefined)[]; want: (Prio
 }
 
 describe('Prioq', () => {
-  it('gives entries by time, ties in insertion order', () => {
+  it('gives entries by time, ties in insertion order', async () => {
     const op = fc.oneof(fc.record({ insert: fc.integer({ min: 0, max: 9 }) }), fc.constant('delmin' as const));
-    fc.assert(
+    await checkProperty(
+      'test/lib/prioq.test.ts',
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
         const { got, want } = run(ops);
         expect(got).toEqual(want);

@@ -3,6 +3,7 @@
 // Replay a property failure: SEED=<seed> npx vitest run test/lib/retry.test.ts
 
 import { describe, expect, it } from 'vitest';
+import { checkProperty } from '../support/seed.ts';
 import fc from 'fast-check';
 import { isqrt, nextRetry } from '../../impl/lib/retry.ts';
 
@@ -21,8 +22,9 @@ describe('isqrt', () => {
   it('vectors', () => {
     expect([0, 1, 2, 3, 4, 99, 100, 101, 399, 400, 2 ** 32 - 1, 2 ** 32, 2 ** 40].map(isqrt)).toEqual([0, 1, 1, 1, 2, 9, 10, 10, 19, 20, 65535, 65535, 65535]);
   });
-  it('is the exact root below 2^32, and around every square', () => {
-    fc.assert(
+  it('is the exact root below 2^32, and around every square', async () => {
+    await checkProperty(
+      'test/lib/retry.test.ts',
       fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (x) => {
         expect(isqrt(x)).toBe(reference(x));
       }),
@@ -55,8 +57,9 @@ describe('nextRetry', () => {
     expect(nextRetry(birth, birth + 150, 0)).toBe(birth + 22 * 22);
     expect(nextRetry(birth, birth - 50, 0)).toBe(birth + 100);
   });
-  it('is always after the pass started, by at least chanskip² at birth', () => {
-    fc.assert(
+  it('is always after the pass started, by at least chanskip² at birth', async () => {
+    await checkProperty(
+      'test/lib/retry.test.ts',
       fc.property(fc.integer({ min: 0, max: 10 ** 8 }), fc.constantFrom(0, 1), (elapsed, c) => {
         const next = nextRetry(birth, birth + elapsed, c as 0 | 1);
         expect(next).toBeGreaterThan(birth + elapsed);

@@ -3,6 +3,7 @@
 // Replay a property failure: SEED=<seed> npx vitest run test/lib/rewrite.test.ts
 
 import { describe, expect, it } from 'vitest';
+import { checkProperty } from '../support/seed.ts';
 import fc from 'fast-check';
 import { ConstMap } from '../../impl/lib/constmap.ts';
 import { rewrite, stripVdomPrepend, type RewriteControls } from '../../impl/lib/rewrite.ts';
@@ -126,8 +127,9 @@ describe('rewrite: properties against the reference', () => {
   const word = fc.string({ unit: fc.constantFrom('a', 'B', '.', '%', '@'), maxLength: 8 });
   const name = fc.string({ unit: fc.constantFrom('a', 'B', '.'), maxLength: 5 });
   const vdom = fc.tuple(fc.oneof(name, word), fc.oneof(fc.constant(''), fc.constantFrom('p', 'q')));
-  it('agrees with the model on a small alphabet', () => {
-    fc.assert(
+  it('agrees with the model on a small alphabet', async () => {
+    await checkProperty(
+      'test/lib/rewrite.test.ts',
       fc.property(word, fc.array(name, { maxLength: 3 }), fc.array(name, { maxLength: 3 }), fc.array(vdom, { maxLength: 4 }), name, (recip, locals, percenthack, vdoms, envnoathost) => {
         const c = { locals, percenthack, vdoms, envnoathost };
         const got = rewrite(recip, {
@@ -141,8 +143,9 @@ describe('rewrite: properties against the reference', () => {
       params,
     );
   });
-  it('a local result keeps the rewritten address as its suffix; a remote one is the address itself', () => {
-    fc.assert(
+  it('a local result keeps the rewritten address as its suffix; a remote one is the address itself', async () => {
+    await checkProperty(
+      'test/lib/rewrite.test.ts',
       fc.property(word, fc.array(vdom, { maxLength: 4 }), (recip, vdoms) => {
         const c = controls({ vdoms: vdoms.map(([k, v]) => `${k}:${v}`) });
         const r = rewrite(recip, c);

@@ -4,6 +4,7 @@
 // Replay a property failure: SEED=<seed> npx vitest run test/spec/log.test.ts
 
 import { describe, expect, it } from 'vitest';
+import { checkProperty } from '../support/seed.ts';
 import fc from 'fast-check';
 import { alertTexts, cannotStartReasons, formatLogLine, parseLogLine, warningTexts, type LogEvent } from '../../spec/log.ts';
 
@@ -93,8 +94,9 @@ const event: fc.Arbitrary<LogEvent> = fc.oneof(
 );
 
 describe('log grammar properties', () => {
-  it('every event the formatter writes parses back to itself', () => {
-    fc.assert(
+  it('every event the formatter writes parses back to itself', async () => {
+    await checkProperty(
+      'test/spec/log.test.ts',
       fc.property(event, (e) => {
         const line = formatLogLine(e);
         expect(parseLogLine(line)).toEqual(e);
@@ -102,12 +104,13 @@ describe('log grammar properties', () => {
       { seed, numRuns: 3000 },
     );
   });
-  it('hostile bytes never break the parser', () => {
+  it('hostile bytes never break the parser', async () => {
     const hostile = fc.oneof(
       fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
       fc.tuple(fc.constantFrom(...lines.map(([l]) => l)), fc.string({ maxLength: 20 }), fc.nat({ max: 80 })).map(([l, junk, at]) => l.slice(0, at) + junk + l.slice(at)),
     );
-    fc.assert(
+    await checkProperty(
+      'test/spec/log.test.ts',
       fc.property(hostile, (line) => {
         const r = parseLogLine(line);
         if (!('error' in r)) expect(formatLogLine(r)).toBe(line);
