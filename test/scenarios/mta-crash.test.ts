@@ -13,13 +13,13 @@
 // or `npx tsx scripts/qsim.ts run --scenario mta-crash`.
 
 import { describe, expect, it } from 'vitest';
+import { expectDeterministic, expectQsimRunReplays } from '../support/scenario-checks.ts';
 import fc from 'fast-check';
 import { mtaCrashReplay, mtaFaults, runMtaCrash, type MtaCrashOpts, type MtaCrashResult, type MtaFault } from '../../sim/scenarios/mta-crash.ts';
 import type { CrashProfile } from '../../sim/fs-api.ts';
 import type { Sys } from '../../impl/sys/types.ts';
 import { workerMain } from '../../impl/local-worker/main.ts';
 import { qmailLocal } from '../../impl/local/qmail-local.ts';
-import { runCli } from '../../sim/cli.ts';
 
 const env = process.env;
 const seeds = fc.integer({ min: 1, max: 2 ** 31 - 1 });
@@ -99,21 +99,11 @@ describe('MTA crash property with the real local channel (sim)', () => {
 
   it('is deterministic: the same seed gives the same trace', async () => {
     const opts: MtaCrashOpts = { seed: 4242, messages: 40, faults: 4, profile: 'posix' };
-    const a = await runMtaCrash(opts);
-    const b = await runMtaCrash(opts);
-    const c = await runMtaCrash({ ...opts, seed: 4243 });
-    expect(b.traceHash).toBe(a.traceHash);
-    expect(b.events).toBe(a.events);
-    expect(c.traceHash).not.toBe(a.traceHash);
+    await expectDeterministic(runMtaCrash, opts);
   });
 
   it('qsim run --scenario mta-crash reports the run and a line that replays it', async () => {
-    let out = '';
-    const argv = ['run', '--scenario', 'mta-crash', '--seed', '3', '--messages', '30', '--crashes', '3'];
-    const code = await runCli({ argv, out: (t) => { out += t; }, err: (t) => { out += t; }, wallMs: () => 0, freshSeed: () => 1, commit: 'test' });
-    expect(code, out).toBe(0);
-    expect(out).toContain('every invariant held');
-    expect(out).toContain('replay: npx tsx scripts/qsim.ts run --scenario mta-crash --seed 3 --messages 30 --crashes 3 --profile posix --split 7');
+    await expectQsimRunReplays(['run', '--scenario', 'mta-crash', '--seed', '3', '--messages', '30', '--crashes', '3'], 'npx tsx scripts/qsim.ts run --scenario mta-crash --seed 3 --messages 30 --crashes 3 --profile posix --split 7');
   });
 
   it.runIf(large)('thousands of messages flow: 2000 messages, 20 faults', async () => {

@@ -15,6 +15,7 @@
 // `npx tsx scripts/qsim.ts run --scenario net-crash`.
 
 import { describe, expect, it } from 'vitest';
+import { expectDeterministic, expectQsimRunReplays } from '../support/scenario-checks.ts';
 import fc from 'fast-check';
 import { netCrashReplay, netFaults, runNetCrash, withoutSmtpdReceived, type NetCrashOpts, type NetCrashResult, type NetFault } from '../../sim/scenarios/net-crash.ts';
 import { peerKinds } from '../../sim/scenarios/net-peers.ts';
@@ -27,7 +28,6 @@ import { copyEnds } from '../../sim/checkers/send-state.ts';
 import { latin1Bytes } from '../../impl/lib/latin1.ts';
 import { fateOf, type ListenAs, type NetMail } from '../../sim/scenarios/net-world.ts';
 import { main as qmailRspawn } from '../../impl/rspawn/main.ts';
-import { runCli } from '../../sim/cli.ts';
 
 const env = process.env;
 const seeds = fc.integer({ min: 1, max: 2 ** 31 - 1 });
@@ -180,21 +180,11 @@ describe('MTA crash property over the network (sim)', () => {
 
   it('is deterministic: the same seed gives the same trace', async () => {
     const opts: NetCrashOpts = { seed: 4242, messages: 20, faults: 3, profile: 'posix' };
-    const a = await runNetCrash(opts);
-    const b = await runNetCrash(opts);
-    const c = await runNetCrash({ ...opts, seed: 4243 });
-    expect(b.traceHash).toBe(a.traceHash);
-    expect(b.events).toBe(a.events);
-    expect(c.traceHash).not.toBe(a.traceHash);
+    await expectDeterministic(runNetCrash, opts);
   });
 
   it('qsim run --scenario net-crash reports the run and a line that replays it', async () => {
-    let out = '';
-    const argv = ['run', '--scenario', 'net-crash', '--seed', '3', '--messages', '12', '--crashes', '1'];
-    const code = await runCli({ argv, out: (t) => { out += t; }, err: (t) => { out += t; }, wallMs: () => 0, freshSeed: () => 1, commit: 'test' });
-    expect(code, out).toBe(0);
-    expect(out).toContain('every invariant held');
-    expect(out).toContain('replay: npx tsx scripts/qsim.ts run --scenario net-crash --seed 3 --messages 12 --crashes 1 --profile posix --split 7');
+    await expectQsimRunReplays(['run', '--scenario', 'net-crash', '--seed', '3', '--messages', '12', '--crashes', '1'], 'npx tsx scripts/qsim.ts run --scenario net-crash --seed 3 --messages 12 --crashes 1 --profile posix --split 7');
   });
 
   it.runIf(large)('a large run: 1000 messages, 20 faults', async () => {
