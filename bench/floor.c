@@ -13,9 +13,11 @@
  *   markdone    one byte into local/N/ID, no fsync (as qmail)
  *   messdone    unlink info/N/ID, fsync info/N; unlink mess, intd and local; fsync mess/N
  * With DIRSYNC 0 the directory fsyncs are left out: the work of a batch that shares each of them
- * among many messages, in the limit.
+ * among many messages, in the limit. With POOL 1, info and local are not created and unlinked but
+ * taken from and given back to a pool of files made before the clock starts (rename; their fsync is
+ * then of an existing inode, which costs far less here): a lifecycle with fewer new inodes.
  *
- * Usage: floor QUEUE HOMES MESSAGES THREADS DIRSYNC      (QUEUE and HOMES must not exist)
+ * Usage: floor QUEUE HOMES MESSAGES THREADS DIRSYNC POOL   (QUEUE and HOMES must not exist)
  * Output: one line: "MSGS THREADS DIRSYNC MSG_PER_S CPU_MS_PER_MSG". */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,7 +34,7 @@
 #include <unistd.h>
 
 enum { SPLIT = 23, USERS = 10, MSGBYTES = 2500 };
-static int messages, dirsync;
+static int messages, dirsync, pool;
 static const char *queue, *homes;
 static char body[MSGBYTES];
 static int next;
@@ -70,6 +72,28 @@ static void topdir(const char *p) {
 }
 static void gone(const char *p) { if (unlink(p) != 0) die("unlink", p); }
 
+/* A queue file with its bytes, fsynced: created, or with POOL a pooled file renamed into place. */
+static void make(const char *path, char kind, int i, const char *b, size_t n) {
+  if (!pool) { put(path, b, n, 1); return; }
+  char pp[512];
+  snprintf(pp, sizeof pp, "%s/pool/%c%d", queue, kind, i);
+  /* Overwritten in place and cut to length inside its first block: a recycled file keeps its
+   * block, as it would in steady state (it was used before). */
+  int fd = open(pp, O_WRONLY);
+  if (fd < 0) die("open", pp);
+  if (pwrite(fd, b, n, 0) != (ssize_t)n || ftruncate(fd, (off_t)n) != 0) die("write", pp);
+  if (fsync(fd) != 0) die("fsync", pp);
+  close(fd);
+  if (rename(pp, path) != 0) die("rename", path);
+}
+/* A queue file gone: unlinked, or with POOL renamed back into the pool. */
+static void release(const char *path, char kind, int i) {
+  if (!pool) { gone(path); return; }
+  char pp[512];
+  snprintf(pp, sizeof pp, "%s/pool/%c%d", queue, kind, i);
+  if (rename(path, pp) != 0) die("rename", pp);
+}
+
 static void *drain(void *arg) {
   char p[512], q[512], d[512];
   (void)arg;
@@ -80,8 +104,8 @@ static void *drain(void *arg) {
     if (i >= messages) return 0;
     int s = i % SPLIT, u = i % USERS;
     snprintf(p, sizeof p, "%s/todo/%d/%d", queue, s, i); slurp(p);
-    snprintf(q, sizeof q, "%s/info/%d/%d", queue, s, i); put(q, "Fbench@example\0", 15, 1);
-    snprintf(q, sizeof q, "%s/local/%d/%d", queue, s, i); put(q, "Tbench1@example\0", 16, 1);
+    snprintf(q, sizeof q, "%s/info/%d/%d", queue, s, i); make(q, 'i', i, "Fbench@example\0", 15);
+    snprintf(q, sizeof q, "%s/local/%d/%d", queue, s, i); make(q, 'l', i, "Tbench1@example\0", 16);
     snprintf(d, sizeof d, "%s/info/%d", queue, s); syncdir(d);
     snprintf(d, sizeof d, "%s/local/%d", queue, s); syncdir(d);
     gone(p);
@@ -97,11 +121,11 @@ static void *drain(void *arg) {
     int fd = open(p, O_WRONLY);
     if (fd < 0 || pwrite(fd, "D", 1, 0) != 1) die("markdone", p);
     close(fd);
-    snprintf(p, sizeof p, "%s/info/%d/%d", queue, s, i); gone(p);
+    snprintf(p, sizeof p, "%s/info/%d/%d", queue, s, i); release(p, 'i', i);
     snprintf(d, sizeof d, "%s/info/%d", queue, s); syncdir(d);
     snprintf(p, sizeof p, "%s/mess/%d/%d", queue, s, i); gone(p);
     snprintf(p, sizeof p, "%s/intd/%d/%d", queue, s, i); gone(p);
-    snprintf(p, sizeof p, "%s/local/%d/%d", queue, s, i); gone(p);
+    snprintf(p, sizeof p, "%s/local/%d/%d", queue, s, i); release(p, 'l', i);
     snprintf(d, sizeof d, "%s/mess/%d", queue, s); syncdir(d);
   }
 }
@@ -113,10 +137,11 @@ static double cpu(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) { fprintf(stderr, "usage: floor QUEUE HOMES MESSAGES THREADS DIRSYNC\n"); return 100; }
+  if (argc != 7) { fprintf(stderr, "usage: floor QUEUE HOMES MESSAGES THREADS DIRSYNC POOL\n"); return 100; }
   queue = argv[1]; homes = argv[2]; messages = atoi(argv[3]);
   int threads = atoi(argv[4]);
   dirsync = atoi(argv[5]);
+  pool = atoi(argv[6]);
   if (messages <= 0 || threads <= 0 || threads > 256) { fprintf(stderr, "floor: bad MESSAGES or THREADS\n"); return 100; }
   memset(body, 'x', sizeof body);
   char p[512], q[512];
@@ -125,6 +150,13 @@ int main(int argc, char **argv) {
   for (int k = 0; k < 5; k++) {
     snprintf(p, sizeof p, "%s/%s", queue, kinds[k]); mk(p); topdir(p);
     for (int s = 0; s < SPLIT; s++) { snprintf(q, sizeof q, "%s/%d", p, s); mk(q); }
+  }
+  if (pool) {
+    snprintf(p, sizeof p, "%s/pool", queue); mk(p);
+    for (int i = 0; i < messages; i++) {
+      snprintf(p, sizeof p, "%s/pool/i%d", queue, i); put(p, body, 64, 1);
+      snprintf(p, sizeof p, "%s/pool/l%d", queue, i); put(p, body, 64, 1);
+    }
   }
   for (int u = 0; u < USERS; u++) {
     const char *sub[] = {"", "/Maildir", "/Maildir/tmp", "/Maildir/new", "/Maildir/cur"};
