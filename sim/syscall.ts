@@ -1,6 +1,6 @@
 // Small pieces of the syscall machinery shared by the kernel and the per-process Sys.
 
-import { SysError, type Errno } from '../impl/sys/errors.ts';
+import { stacklessSysError } from '../impl/sys/errors.ts';
 import type { WaitQueue } from './wait-queue.ts';
 
 /** Returned by a syscall's attempt: wait on `queue`, then try again. */
@@ -22,14 +22,5 @@ export function summarize(r: unknown): number | string | boolean | undefined {
 }
 
 /** A SysError made inside a kernel event, without a stack: its stack would show the run loop,
- *  never the program that made the call (which learns of it in a later microtask), and capturing
- *  one cost more than the whole failed open or stat it reports. */
-export function sysError(code: Errno, syscall: string, path?: string): SysError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new SysError(code, syscall, path);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
+ *  never the program that made the call (which learns of it in a later microtask). */
+export const sysError = stacklessSysError;

@@ -29,6 +29,18 @@ export class SysError extends Error {
   }
 }
 
+/** A SysError without a stack, for errors that are answers rather than faults (a missing file, a
+ *  taken name): capturing a stack cost more than the failed open or stat it reports. */
+export function stacklessSysError(code: Errno, syscall: string, path?: string): SysError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new SysError(code, syscall, path);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export function isSysError(e: unknown, code?: Errno): e is SysError {
   return e instanceof SysError && (code === undefined || e.code === code);
 }

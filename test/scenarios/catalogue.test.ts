@@ -10,12 +10,13 @@
 // or the qsim line printed beside it. Big runs: `npx tsx scripts/qsim.ts run --scenario NAME --size 20`.
 
 import { describe, expect, it } from 'vitest';
+import { withoutSyncs } from '../support/scenario-checks.ts';
 import { catalogue, catalogueReplay, isScenarioName, scenarioNames, type CatalogueOpts, type CatalogueResult, type ScenarioName } from '../../sim/scenarios/catalogue.ts';
 import { mergeCoverage } from '../../sim/coverage.ts';
 import { buildReport, lostSeed, summaryText, swarmBoundsDefault, type SeedReport } from '../../sim/swarm.ts';
 import { qmailPrograms } from '../../sim/registry.ts';
 import { qq } from '../../spec/exit-codes.ts';
-import type { Program, Sys } from '../../impl/sys/types.ts';
+import type { Program } from '../../impl/sys/types.ts';
 import { workerMain } from '../../impl/local-worker/main.ts';
 import { qmailLocal } from '../../impl/local/qmail-local.ts';
 import { runCli } from '../../sim/cli.ts';
@@ -51,18 +52,6 @@ const aboutMarks: Record<ScenarioName, string[]> = {
 const fixedSeed: Record<ScenarioName, number> = {
   steady: 1, spike: 1, 'crash-storm': 2, 'disk-full': 1, eio: 1, 'slow-deliveries': 2, 'clock-steps': 1, 'aged-queue': 1,
 };
-
-/** The same Sys with fsync and directory fsync doing nothing. */
-function withoutSyncs(sys: Sys): Sys {
-  const fs = new Proxy(sys.fs, {
-    get(target, prop, receiver) {
-      if (prop === 'syncDir' || prop === 'fsync') return async () => undefined;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return { ...sys, fs };
-}
 
 /** qmail-queue, except that these exit codes become 0 (a client told "queued" when it was not). */
 function lyingQueue(codes: (code: number) => boolean): Program {

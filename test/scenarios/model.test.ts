@@ -12,10 +12,11 @@
 //     fails, and fast-check shrinks the failure to a handful of commands that include a Crash.
 
 import { describe, expect, it } from 'vitest';
+import { withoutSyncs } from '../support/scenario-checks.ts';
 import fc from 'fast-check';
 import { createWorld, type World } from '../../sim/world-api.ts';
 import { initialModel, settleAndCheck, worldCommands, type Fault, type WorldModel } from '../../sim/workload.ts';
-import type { Program, Sys } from '../../impl/sys/types.ts';
+import type { Program } from '../../impl/sys/types.ts';
 import { workerMain } from '../../impl/local-worker/main.ts';
 import { qmailLocal } from '../../impl/local/qmail-local.ts';
 
@@ -56,18 +57,6 @@ function report(r: Details): string {
 function replayLine(r: Details): string {
   const path = r.counterexamplePath === null ? '' : ` MODEL_PATH=${r.counterexamplePath}`;
   return `MODEL_SEED=${r.seed}${path} npx vitest run test/scenarios/model.test.ts`;
-}
-
-/** The same Sys with fsync and directory fsync doing nothing. */
-function withoutSyncs(sys: Sys): Sys {
-  const fs = new Proxy(sys.fs, {
-    get(target, prop, receiver) {
-      if (prop === 'syncDir' || prop === 'fsync') return async () => undefined;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return { ...sys, fs };
 }
 
 /** The commands that ran in a counterexample (fast-check prints those only). */

@@ -13,11 +13,10 @@
 // or `npx tsx scripts/qsim.ts run --scenario mta-crash`.
 
 import { describe, expect, it } from 'vitest';
-import { expectDeterministic, expectQsimRunReplays } from '../support/scenario-checks.ts';
+import { expectDeterministic, expectQsimRunReplays, withoutSyncs } from '../support/scenario-checks.ts';
 import fc from 'fast-check';
 import { mtaCrashReplay, mtaFaults, runMtaCrash, type MtaCrashOpts, type MtaCrashResult, type MtaFault } from '../../sim/scenarios/mta-crash.ts';
 import type { CrashProfile } from '../../sim/fs-api.ts';
-import type { Sys } from '../../impl/sys/types.ts';
 import { workerMain } from '../../impl/local-worker/main.ts';
 import { qmailLocal } from '../../impl/local/qmail-local.ts';
 
@@ -31,18 +30,6 @@ async function holds(opts: MtaCrashOpts): Promise<MtaCrashResult> {
   expect(r.violations, why).toEqual([]);
   expect(r.accepted, why).toBeGreaterThan(0);
   return r;
-}
-
-/** The same Sys with fsync and directory fsync doing nothing. */
-function withoutSyncs(sys: Sys): Sys {
-  const fs = new Proxy(sys.fs, {
-    get(target, prop, receiver) {
-      if (prop === 'syncDir' || prop === 'fsync') return async () => undefined;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return { ...sys, fs };
 }
 
 describe('MTA crash property with the real local channel (sim)', () => {

@@ -15,7 +15,7 @@
 // `npx tsx scripts/qsim.ts run --scenario net-crash`.
 
 import { describe, expect, it } from 'vitest';
-import { expectDeterministic, expectQsimRunReplays } from '../support/scenario-checks.ts';
+import { expectDeterministic, expectQsimRunReplays, withoutSyncs } from '../support/scenario-checks.ts';
 import fc from 'fast-check';
 import { netCrashReplay, netFaults, runNetCrash, withoutSmtpdReceived, type NetCrashOpts, type NetCrashResult, type NetFault } from '../../sim/scenarios/net-crash.ts';
 import { peerKinds } from '../../sim/scenarios/net-peers.ts';
@@ -64,18 +64,6 @@ function duplicateAsSuccess(sys: Sys): Sys {
         }
         return (v as Sys['fs']['write']).call(target, fd, buf, offset, length, position);
       };
-    },
-  });
-  return { ...sys, fs };
-}
-
-/** The same Sys with fsync and directory fsync doing nothing. */
-function withoutSyncs(sys: Sys): Sys {
-  const fs = new Proxy(sys.fs, {
-    get(target, prop, receiver) {
-      if (prop === 'syncDir' || prop === 'fsync') return async () => undefined;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? v.bind(target) : v;
     },
   });
   return { ...sys, fs };

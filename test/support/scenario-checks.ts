@@ -1,7 +1,9 @@
 // Checks that every crash scenario's tests make alike: one seed run twice gives the same trace (and
-// the next seed another one), and `qsim run` prints its verdict and the line that replays it.
+// the next seed another one), and `qsim run` prints its verdict and the line that replays it; and
+// the fsync-less Sys their negative tests run a daemon on.
 
 import { expect } from 'vitest';
+import type { Sys } from '../../impl/sys/types.ts';
 import { runCli } from '../../sim/cli.ts';
 
 export async function expectDeterministic<O extends { seed: number }>(run: (o: O) => Promise<{ traceHash: string; events: number }>, opts: O): Promise<void> {
@@ -20,4 +22,16 @@ export async function expectQsimRunReplays(argv: string[], command: string): Pro
   expect(code, out).toBe(0);
   expect(out).toContain('every invariant held');
   expect(out).toContain(`replay: ${command}`);
+}
+
+/** The same Sys with fsync and directory fsync doing nothing: the bug the negative tests inject. */
+export function withoutSyncs(sys: Sys): Sys {
+  const fs = new Proxy(sys.fs, {
+    get(target, prop, receiver) {
+      if (prop === 'syncDir' || prop === 'fsync') return async () => undefined;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { ...sys, fs };
 }

@@ -2,7 +2,7 @@
 // Linux aliases are folded here so daemons see one name per condition. Anything we do not know
 // becomes EIO with the original kept in the message: never silently a different errno.
 
-import { errnos, SysError, type Errno } from '../errors.ts';
+import { errnos, stacklessSysError, SysError, type Errno } from '../errors.ts';
 
 const known: ReadonlySet<string> = new Set(errnos);
 
@@ -23,23 +23,13 @@ interface NodeErrorLike {
  *  faults: capturing a stack for each was a large part of their cost. */
 const answers: ReadonlySet<Errno> = new Set<Errno>(['ENOENT', 'EEXIST']);
 
-function stackless(code: Errno, syscall: string, path: string | undefined): SysError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new SysError(code, syscall, path);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
 /** Maps a thrown value to a SysError. SysErrors pass through unchanged. */
 export function sysErrorFrom(e: unknown, syscall: string, path?: string): SysError {
   if (e instanceof SysError) return e;
   const err = (typeof e === 'object' && e !== null ? e : {}) as NodeErrorLike;
   const code = typeof err.code === 'string' ? err.code : '';
   const mapped = aliases[code] ?? (known.has(code) ? (code as Errno) : null);
-  if (mapped !== null) return answers.has(mapped) ? stackless(mapped, syscall, path) : new SysError(mapped, syscall, path);
+  if (mapped !== null) return answers.has(mapped) ? stacklessSysError(mapped, syscall, path) : new SysError(mapped, syscall, path);
   const out = new SysError('EIO', syscall, path);
   out.message += ` (unmapped: ${code === '' ? 'no code' : code}: ${String(err.message ?? e)})`;
   return out;
