@@ -31,6 +31,8 @@ export interface QueueDirSpec {
   mode: number;
   /** 'always': has subdirectories 0..split-1; 'bigtodo': only when BIGTODO is set; 'never': flat. */
   split: 'always' | 'bigtodo' | 'never';
+  /** Ours, beyond qmail: a queue made by another qmail lacks it, and every program works without it. */
+  extension?: true;
 }
 
 /** Every directory of a queue, parents before children. Group is always `qmail`. */
@@ -44,6 +46,8 @@ export const queueDirs: readonly QueueDirSpec[] = [
   { name: 'local', owner: 'qmails', mode: 0o700, split: 'always' },
   { name: 'remote', owner: 'qmails', mode: 0o700, split: 'always' },
   { name: 'bounce', owner: 'qmails', mode: 0o700, split: 'never' },
+  // Recycled info/local/remote files (spec/queue.md 7, impl/shared/file-pool.ts).
+  { name: 'pool', owner: 'qmails', mode: 0o700, split: 'never', extension: true },
   { name: 'lock', owner: 'qmailq', mode: 0o750, split: 'never' },
 ];
 
@@ -75,6 +79,7 @@ export const messageFileModes: Readonly<Record<string, { owner: QmailUser; mode:
   local: { owner: 'qmails', mode: 0o600 },
   remote: { owner: 'qmails', mode: 0o600 },
   bounce: { owner: 'qmails', mode: 0o600 },
+  pool: { owner: 'qmails', mode: 0o600 },
 };
 
 /** qmail-queue's umask (so mess/intd are created 0644). */

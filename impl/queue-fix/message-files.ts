@@ -82,6 +82,7 @@ async function checkFile(s: Scan, rel: string, name: string, st: Stat): Promise<
   }
   if (await fixAttributes(ctx, s.owners, rel, st, s.want)) await ctx.report.line('ok', shown(ctx, rel));
   if (s.spec.name === 'pid') return true; // pid/<pid>.<time>.<seq>: no message number yet
+  if (s.spec.name === 'pool') return true; // recycled files: slot numbers, not message numbers
   if (!messageNumber.test(name)) {
     await ctx.report.line('warning', `unexpected file ${shown(ctx, rel)}`, 'not a message number; not changed');
     return false;

@@ -8,7 +8,7 @@
 // the job's release run as a task, in that order, so the job cannot close before its marks.
 //
 // job_close, when the last reference goes: if every T was answered K or D, the channel file is
-// unlinked and its directory synced before anything else happens (spec/send.md 5), then, with
+// unlinked (or given to pool/) and its directory synced before anything else happens (spec/send.md 5), then, with
 // no other channel file left, the message goes to pqdone. Otherwise the job goes back into pqchan
 // at its retry time.
 
@@ -90,8 +90,14 @@ export async function jobClose(s: Send, job: Job): Promise<void> {
   await s.sys.fs.close(job.fd).catch(() => undefined);
   if (!(job.hitEof && job.numtodo === 0)) return requeue(job.retry);
   const path = abs(s.layout, chanDir(c), job.id);
+  // Given to pool/ rather than unlinked where the queue has one (impl/shared/file-pool.ts); free
+  // for reuse only once its removal from local/S or remote/S is durable.
+  const hidden = `.${job.id}.${c === 0 ? 'l' : 'r'}`;
+  let pooled = false;
   try {
-    await s.sys.fs.unlink(path);
+    const r = await s.pool.retire(path, hidden);
+    pooled = r === 'pooled';
+    if (r === 'kept') await s.sys.fs.unlink(path);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
     if (!isSysError(e, 'ENOENT')) {
@@ -102,6 +108,7 @@ export async function jobClose(s: Send, job: Job): Promise<void> {
   // The removal must be durable before info can go (messdone): else a crash could bring back a
   // channel file whose message has been eliminated.
   const synced = await syncDirPersistently(s, parentOf(path));
+  if (synced && pooled) await s.pool.publish(hidden);
   s.chans[c].members.delete(job.id);
   if (!synced || otherChannelGoing(s, job.id, c)) return;
   noteAbsent(s, job.id, 1 << c);

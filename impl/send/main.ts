@@ -29,6 +29,7 @@ import type { QueueLayout } from '../../spec/queue.ts';
 import { spawnerSlotsMax, todoCommand, type Channel } from '../../spec/send.ts';
 import { Prioq } from '../lib/prioq.ts';
 import { CleanClient } from '../shared/clean-client.ts';
+import { PoolGiver } from '../shared/file-pool.ts';
 import { Controls } from '../shared/controls.ts';
 import { qmailHome, queueLayout } from '../shared/queue-config.ts';
 import { Wakeup } from '../shared/wakeup.ts';
@@ -90,7 +91,8 @@ async function start(sys: Sys, log: ActivityLog): Promise<Send> {
   await lockMutex(sys, layout);
   const slots = [await spawnerSlots(sys, spawnerFds[0][1]), await spawnerSlots(sys, spawnerFds[1][1])];
   await startTodo(sys);
-  const s = assemble(sys, home, layout, cfg, log, slots as [number, number]);
+  const pool = await PoolGiver.open(sys, layout.dir);
+  const s = assemble(sys, home, layout, cfg, log, slots as [number, number], pool);
   catchSignals(s);
   for (const ch of s.chans) watchReports(s, ch);
   watchTodo(s);
@@ -153,7 +155,9 @@ async function startTodo(sys: Sys): Promise<void> {
   }
 }
 
-function assemble(sys: Sys, home: string, layout: QueueLayout, cfg: SendConfig, log: ActivityLog, slots: [number, number]): Send {
+function assemble(
+  sys: Sys, home: string, layout: QueueLayout, cfg: SendConfig, log: ActivityLog, slots: [number, number], pool: PoolGiver,
+): Send {
   const wake = new Wakeup();
   const concurrency = ([0, 1] as const).map((c) => Math.min(cfg.concurrency[c], slots[c], spawnerSlotsMax));
   const channel = (c: Channel): ChannelState =>
@@ -170,7 +174,7 @@ function assemble(sys: Sys, home: string, layout: QueueLayout, cfg: SendConfig, 
       log.line({ kind: 'alert', alert: 'lostClean', file: null });
       setExitAsap(s);
     }),
-    todo: newTodoLink({ sys }, () => todoGone(s)),
+    todo: newTodoLink({ sys }, () => todoGone(s)), pool,
     tasks: new Set(), messdoneRunning: 0,
     cleanupTime: nowSec(sys), cleanupRunning: false,
     bounceUnsynced: new Set(), bounceChains: new Map(), bounceQueueing: new Semaphore(bounceQueueMax),

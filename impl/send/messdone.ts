@@ -4,7 +4,7 @@
 //            known durably absent is not stat'd: types.ts chanAbsent);
 //   1. injectbounce: bounce/ID queued and durably removed (bounce.ts);
 //   2. "end msg ID";
-//   3. unlink info/S/ID, fsync info/S                                   S5 → S2
+//   3. unlink info/S/ID (or give it to pool/: impl/shared/file-pool.ts), fsync info/S    S5 → S2
 //   4. foop/ID to qmail-clean (intd, then mess; + once durable)        S2 → S1
 // Any failure retries the whole thing after SLEEP_SYSFAIL (the checks make a repeat harmless). A
 // crash after 3 leaves an S2 leftover that the OSSIFIED cleanup removes.
@@ -59,14 +59,20 @@ async function eliminate(s: Send, id: number): Promise<'done' | 'retry'> {
   // right after the unlink must not lose "end msg".
   await s.log.drain();
   const info = abs(layout, 'info', id);
+  const hidden = `.${id}.i`;
+  let pooled = false;
   try {
-    await sys.fs.unlink(info);
+    const r = await s.pool.retire(info, hidden);
+    pooled = r === 'pooled';
+    // 'gone' is an unlink's ENOENT: as qmail, a warning and a later retry (stat saw info above).
+    if (r !== 'pooled') await sys.fs.unlink(info);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
     s.log.line({ kind: 'warning', warning: 'unlinkLater', file: rel(layout, 'info', id) });
     return 'retry';
   }
   if (!(await syncDirPersistently(s, parentOf(info)))) return 'done';
+  if (pooled) await s.pool.publish(hidden);
   const foop = `foop/${id}`;
   const reply = await s.clean.request(foop);
   if (reply !== null && reply !== cleanReply.ok) s.log.line({ kind: 'warning', warning: 'cleanUp', file: foop });

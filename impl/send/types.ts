@@ -8,6 +8,7 @@ import type { Channel } from '../../spec/send.ts';
 import type { QueueLayout } from '../../spec/queue.ts';
 import type { Prioq } from '../lib/prioq.ts';
 import type { CleanClient } from '../shared/clean-client.ts';
+import type { PoolGiver } from '../shared/file-pool.ts';
 import type { SerialWriter } from '../shared/fd-stream.ts';
 import type { Wakeup } from '../shared/wakeup.ts';
 import type { ActivityLog } from './activity-log.ts';
@@ -96,6 +97,8 @@ export interface Send {
   runAsap: boolean;
   readAsap: boolean;
   clean: CleanClient;
+  /** Where finished info/local/remote files go for todo-proc to reuse (impl/shared/file-pool.ts). */
+  pool: PoolGiver;
   todo: TodoLink;
   /** Background work (markdone, job_close, messdone, cleanup) that must end before exit. */
   tasks: Set<Promise<void>>;

@@ -2,8 +2,10 @@
 //   0. fsync the todo directories of the group: a todo/ID that qmail-queue has linked but not yet
 //      synced is made durable before anything is built from it (else a crash could take todo/ID
 //      back and leave info and local without it: an S5 that nobody ever accepted, possibly empty);
-//   1. preprocess each, all at once (its info/local/remote written and fsynced; preprocess.ts);
-//   2. fsync each directory the group touched, once;              files and names durable: S4 still
+//   1. preprocess each, all at once (its info/local/remote written and fsynced; preprocess.ts),
+//      from files of pool/ where it has some (impl/shared/file-pool.ts);
+//   2. fsync each directory the group touched, once (pool/ too, if a file came from it);
+//                                                                  files and names durable: S4 still
 //   3. `todo/[S/]ID` to qmail-clean for each, pipelined; qmail-clean
 //      answers + only once intd and todo are durably gone;          S5: preprocessed
 //   4. `D<L|R|B|X><id>` to qmail-send for each +.
@@ -31,7 +33,7 @@ export interface BatchOut {
 
 export async function runBatch(ctx: TodoCtx, clean: CleanClient, ids: number[], out: BatchOut): Promise<void> {
   const todoDirs = new Set(ids.map((id) => parentOf(`${ctx.layout.dir}/${messagePath('todo', id, ctx.layout)}`)));
-  const unsynced = await syncEach(ctx, todoDirs);
+  const [unsynced] = await Promise.all([syncEach(ctx, todoDirs), ctx.pool?.refill()]);
   // Step 1 for every entry at once: each entry's files are its own, so their writes and fsyncs
   // overlap (the file system commits them together). Each entry's log lines are kept together and
   // written in the order of the scan, whatever order the entries finish in.

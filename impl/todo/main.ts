@@ -9,7 +9,8 @@
 //          virtualdomains}.
 // Output:  fd 1, NUL-terminated records to qmail-send: L<log line>, D<L|R|B|X><id>, X.
 //          fds 2 and 3: its own qmail-clean (todo/[S/]ID commands, replies).
-//          info/S/ID, local/S/ID, remote/S/ID (spec/queue.md 1; classification impl/lib/rewrite.ts).
+//          info/S/ID, local/S/ID, remote/S/ID (spec/queue.md 1; classification impl/lib/rewrite.ts),
+//          made from recycled files of pool/ where it has some (impl/shared/file-pool.ts).
 // Exit:    0 after X once qmail-send has closed fd 0; 1 when qmail-send went away without X; 100
 //          for a bad first byte or -d; 111 when the queue or the controls cannot be read.
 // Environment: QMAILHOME, QUEUEDIR, CONFSPLIT, BIGTODO.
@@ -26,6 +27,7 @@ import { doneKindOf, sleepTodoSec, todoBatchesInFlight, todoBatchMax, todoComman
 import type { RewriteControls } from '../lib/rewrite.ts';
 import { CleanClient } from '../shared/clean-client.ts';
 import { Controls } from '../shared/controls.ts';
+import { PoolTaker } from '../shared/file-pool.ts';
 import { readTask } from '../shared/fd-stream.ts';
 import { qmailHome, queueLayout } from '../shared/queue-config.ts';
 import { readRewriteControls } from '../shared/rewrite-controls.ts';
@@ -53,6 +55,7 @@ interface Todo {
   reread: boolean;
   exitAsap: boolean;
   detached: boolean;
+  pool: PoolTaker;
 }
 
 export async function main(sys: Sys): Promise<number> {
@@ -99,6 +102,7 @@ export async function main(sys: Sys): Promise<number> {
   const t: Todo = {
     sys, layout, queueName, controls, rewrite, link, wake,
     sendAlive: true, triggered: false, reread: false, exitAsap: false, detached: false,
+    pool: PoolTaker.forQueue(sys, layout.dir),
   };
   link.log({ kind: 'todoStart', pid: sys.proc.self.pid, queueDir: layout.dir, split: layout.split, chunk: todoBatchMax, bigtodo: layout.bigtodo });
   return run(t);
@@ -209,7 +213,7 @@ async function run(t: Todo): Promise<number> {
 async function scanOnce(t: Todo, clean: CleanClient): Promise<boolean> {
   const scan = await scanTodo(t.sys, t.layout, t.queueName);
   for (const e of scan.log) t.link.log(e);
-  const ctx = { sys: t.sys, layout: t.layout, controls: t.rewrite, log: (e: LogEvent) => t.link.log(e) };
+  const ctx = { sys: t.sys, layout: t.layout, controls: t.rewrite, log: (e: LogEvent) => t.link.log(e), pool: t.pool };
   const out = {
     done: (p: Prepared) => {
       if (!t.detached) t.link.done(doneKindOf(p.local, p.remote), p.id);

@@ -21,6 +21,7 @@ import { latin1, latin1Bytes } from '../lib/latin1.ts';
 import { logsafe } from '../lib/logsafe.ts';
 import { rewrite, type RewriteControls } from '../lib/rewrite.ts';
 import { readAll, unlinkIfThere, writeAll } from '../shared/fdio.ts';
+import type { PoolTaker } from '../shared/file-pool.ts';
 
 /** A todo file larger than this is not read (qmail-queue writes at most a few bytes per recipient
  *  over 1003-byte addresses; this bounds a hostile or corrupt one). */
@@ -31,6 +32,8 @@ export interface TodoCtx {
   layout: QueueLayout;
   controls: RewriteControls;
   log: (e: LogEvent) => void;
+  /** Recycled files for info, local and remote (impl/shared/file-pool.ts); none: each is created. */
+  pool?: PoolTaker;
 }
 
 export interface Prepared {
@@ -83,11 +86,23 @@ async function run(ctx: TodoCtx, id: number, open: Fd[]): Promise<Prepared> {
   open.push(todoFd);
   const messBytes = (await step('stat', rel('mess'), () => sys.fs.stat(abs('mess')))).size;
   const prepared: Prepared = { id, local: false, remote: false, dirs: new Set([parent(abs('info'))]) };
+  // Files taken from the pool still hold their last message's bytes: cut to length once written.
+  const recycled = new Set<Fd>();
   const create = async (dir: string): Promise<Fd> => {
-    const fd = await createFresh(ctx, rel(dir), abs(dir));
+    const taken = await step('create', rel(dir), async () => (await ctx.pool?.take(abs(dir))) ?? null);
+    const fd = taken ?? (await createFresh(ctx, rel(dir), abs(dir)));
     open.push(fd);
     prepared.dirs.add(parent(abs(dir)));
+    if (taken !== null && ctx.pool !== undefined) {
+      recycled.add(fd);
+      prepared.dirs.add(ctx.pool.dir);
+    }
     return fd;
+  };
+  const put = async (file: string, fd: Fd, bytes: Uint8Array): Promise<void> => {
+    await step('write', file, () => writeAll(sys, fd, bytes));
+    if (recycled.has(fd)) await step('write', file, () => sys.fs.ftruncate(fd, bytes.length));
+    await step('fsync', file, () => sys.fs.fsync(fd));
   };
   const infoFd = await create('info');
   ctx.log({ kind: 'new', id, queue: null });
@@ -97,14 +112,12 @@ async function run(ctx: TodoCtx, id: number, open: Fd[]): Promise<Prepared> {
     if (out.chan[i] !== null) out.chanFd[i] = await create(dir);
     else if (await step('unlink', rel(dir), () => removeLeftover(sys, abs(dir)))) prepared.dirs.add(parent(abs(dir)));
   }
-  await step('write', rel('info'), () => writeAll(sys, infoFd, concat(out.info)));
-  await step('fsync', rel('info'), () => sys.fs.fsync(infoFd));
+  await put(rel('info'), infoFd, concat(out.info));
   for (const [i, dir] of chanDirs.entries()) {
     const fd = out.chanFd[i];
     const recs = out.chan[i];
     if (fd === null || fd === undefined || recs === null || recs === undefined) continue;
-    await step('write', rel(dir), () => writeAll(sys, fd, concat(recs)));
-    await step('fsync', rel(dir), () => sys.fs.fsync(fd));
+    await put(rel(dir), fd, concat(recs));
   }
   prepared.local = out.chan[0] !== null;
   prepared.remote = out.chan[1] !== null;

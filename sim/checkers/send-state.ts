@@ -1,5 +1,6 @@
 // After a run of qmail-send: is the queue empty, and is every log line in the grammar?
-//   queue: nothing in mess, intd, todo, info, local, remote, bounce or pid (split or flat);
+//   queue: nothing in mess, intd, todo, info, local, remote, bounce or pid (split or flat); pool/'s
+//          recycled files are not messages;
 //   log:   every line parses (spec/log.ts), the last one ends with \n.
 
 import type { SimFsApi } from '../fs-api.ts';
@@ -13,7 +14,8 @@ type Fs = Pick<SimFsApi, 'peekDir'>;
 export function queueLeftovers(fs: Fs, q: QueueLayout): string[] {
   const out: string[] = [];
   for (const spec of queueDirs) {
-    if (spec.name === '' || spec.name === 'lock') continue;
+    // pool/ holds recycled files with no message in them (spec/queue.md 7).
+    if (spec.name === '' || spec.name === 'lock' || spec.name === 'pool') continue;
     const top = `${q.dir}/${spec.name}`;
     const dirs = isSplit(spec, q) ? Array.from({ length: q.split }, (_, s) => `${top}/${s}`) : [top];
     for (const d of dirs) for (const name of fs.peekDir(d) ?? []) out.push(`${d}/${name}`);

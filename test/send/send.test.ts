@@ -330,7 +330,8 @@ describe('qmail-send: signals, the mutex, concurrency, spawners', () => {
     await w.k.run({ until: () => b.handle.status() !== null });
     expect(w.k.wallMs() - termAt).toBeGreaterThan(80_000);
     const log = lines(b);
-    expect(log.slice(-3)).toEqual(['delivery 1: success: late/', 'status: local 0/10 remote 0/20 exitasap', 'status: exiting']);
+    // Which of the two messages got delivery number 1 depends on todo-proc's batching.
+    expect(log.slice(-3).map((l) => l.replace(/^delivery \d+:/, 'delivery N:'))).toEqual(['delivery N: success: late/', 'status: local 0/10 remote 0/20 exitasap', 'status: exiting']);
     const zed = w.spawners.records.find((r) => r.recipient === 'zed@sim.example') as SpawnRecord;
     const birth = birthOf(w, idOf(zed));
     expect(secOf(w.k.fs.peekStat(`${w.inst.queue.dir}/local/${idOf(zed) % 7}/${idOf(zed)}`)?.mtimeMs ?? 0)).toBe(birth + 100);
