@@ -8,11 +8,19 @@ import type { QueueLayout } from '../../spec/queue.ts';
 import { queueDirs, isSplit } from '../../spec/queue.ts';
 import { logLines, parseLogLine, type LogEvent } from '../../spec/log.ts';
 
-type Fs = Pick<SimFsApi, 'peekDir'>;
+type Fs = Pick<SimFsApi, 'peekDir'> & Partial<Pick<SimFsApi, 'peekStat'>>;
 
-/** Every file left in the queue's message directories, as paths. */
+/** Every file left in the queue's message directories, as paths; and in pool/, a hidden name (a
+ *  give that never finished: qmail-send's start removes them) or a file with a second name (free
+ *  and in use at once), which the pool's protocol never leaves (spec/queue.md 7). */
 export function queueLeftovers(fs: Fs, q: QueueLayout): string[] {
   const out: string[] = [];
+  const pool = `${q.dir}/pool`;
+  for (const name of fs.peekDir(pool) ?? []) {
+    const nlink = fs.peekStat?.(`${pool}/${name}`)?.nlink ?? 1;
+    if (name.startsWith('.')) out.push(`${pool}/${name}`);
+    else if (nlink !== 1) out.push(`${pool}/${name} (${nlink} names)`);
+  }
   for (const spec of queueDirs) {
     // pool/ holds recycled files with no message in them (spec/queue.md 7).
     if (spec.name === '' || spec.name === 'lock' || spec.name === 'pool') continue;
