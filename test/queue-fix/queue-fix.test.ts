@@ -140,6 +140,14 @@ describe('queue-fix: message files', () => {
     expect(mode(join(q, 'info/1/4'))).toBe(0o600);
   });
 
+  it("checks pool/'s recycled files for their mode only: slot and hidden names are not messages, nothing moves", async () => {
+    writeFileSync(join(q, 'pool/7'), 'Tsomeone@x\0', { mode: 0o644 });
+    writeFileSync(join(q, 'pool/.12.l'), 'Tother@x\0', { mode: 0o600 });
+    const r = await fix(['-u', q]);
+    expect(lines(r)).toEqual(['fixed: chmod 0600 queue/pool/7 (was 0644)']);
+    expect(readdirSync(join(q, 'pool')).sort()).toEqual(['.12.l', '7']);
+  });
+
   it('moves a message to its split subdirectory (ID mod split)', async () => {
     writeFileSync(join(q, 'mess/0/4'), 'message', { mode: 0o644 });
     writeFileSync(join(q, 'todo/4'), 'u0\0p1\0Fa\0', { mode: 0o644 });
