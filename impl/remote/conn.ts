@@ -33,6 +33,13 @@ async function bounded<T>(sys: Sys, ms: number, op: Promise<T>, what: string): P
   }
 }
 
+/** Each character's low byte, as C's char would hold it. */
+function latin1Of(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+  return b;
+}
+
 export class SmtpConn {
   private readonly inBuf = new Uint8Array(readChunkBytes);
   private inPos = 0;
@@ -58,9 +65,14 @@ export class SmtpConn {
     return this.inBuf[this.inPos++] as number;
   }
 
-  /** get(): one reply byte, kept in text unless it is a CR. */
-  private async get(): Promise<number> {
-    const ch = await this.getByte();
+  /** get(): one reply byte, kept in text unless it is a CR. A buffered byte is taken at once: an
+   *  await per byte of every reply cost more than the rest of the dialogue. */
+  private get(): number | Promise<number> {
+    if (this.inPos === this.inLen) return this.getByte().then((ch) => this.keep(ch));
+    return this.keep(this.inBuf[this.inPos++] as number);
+  }
+
+  private keep(ch: number): number {
     if (ch !== 0x0d && this.text.length < replyTextBytesMax) this.text.push(ch);
     return ch;
   }
@@ -84,7 +96,7 @@ export class SmtpConn {
   }
 
   put(bytes: Uint8Array | string): void {
-    const b = typeof bytes === 'string' ? Uint8Array.from(bytes, (c) => c.charCodeAt(0) & 0xff) : bytes;
+    const b = typeof bytes === 'string' ? latin1Of(bytes) : bytes;
     if (b.length === 0) return;
     this.out.push(b);
     this.outBytes += b.length;

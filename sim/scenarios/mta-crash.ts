@@ -6,13 +6,19 @@
 //                 starts it again as supervise does (a second later; if an old delivery worker is
 //                 still finishing, once it is gone, so that the mbox snapshots below stay exact);
 //   kill-worker   SIGKILL to a delivery worker (qmail-lspawn reports its deliveries crashed).
+// Remote mail goes to scripted SMTP peers (mta-world.ts, remote 'peers', the default): most accept,
+// one rejects `bad*` recipients, one greylists, one now and then resets after the final dot
+// (kept or not); unresolved.example never resolves. With remote 'unresolved' every remote
+// recipient is deferred to the end instead (remote.example's DNS always fails).
 // Then a healed phase (four days: every retry, every OSSIFIED cleanup), a clean restart, and the
 // checks:
 //   - every recipient of every message whose qmail-queue exited 0 is delivered at least once (the
-//     mailbox holds Return-Path + Delivered-To + the queued copy, byte for byte), bounced (the
-//     bounce, in qmail's exact text, is in the sender's mailbox or postmaster's), or, if remote,
-//     still queued with its deferrals logged (delivery.ts, mailboxes.ts);
-//   - duplicates only across a fault (the 6.3 window), counted; none after a message's end msg;
+//     mailbox holds Return-Path + Delivered-To + the queued copy, byte for byte; a peer kept the
+//     queued copy byte for byte), bounced (the bounce, in qmail's exact text, is in the sender's
+//     mailbox or postmaster's, or kept by the sender's peer), or, if remote and unresolved, still
+//     queued with its deferrals logged (delivery.ts, mailboxes.ts, peer-ledger.ts);
+//   - duplicates only across a fault (the 6.3 window) or after a peer kept a message without
+//     answering (qmail-remote's "Possible duplicate!"), counted; none after a message's end msg;
 //   - the queue holds nothing but those remote messages (no local file, no todo, intd, bounce,
 //     pid leftover); every log line parses (spec/log.ts); qmail-start exited 111 after each kill;
 //   - no delivery ran as root, every delivered file is its user's, no program crashed;
@@ -22,7 +28,9 @@ import type { CrashProfile } from '../fs-api.ts';
 import type { Prng } from '../prng.ts';
 import type { QmailBoot } from '../boot.ts';
 import { queueFix } from '../install.ts';
-import { mtaWorld, mtaMe, remoteDomain, type MtaWorld } from './mta-world.ts';
+import { mtaWorld, mtaMe, remoteDomain, unresolvedDomain, type MtaWorld, type RemoteMode } from './mta-world.ts';
+import { rejectText } from './net-peers.ts';
+import { peerAttempts, windowDuplicates } from './peer-ledger.ts';
 import type { LocalUser } from './lspawn-world.ts';
 import type { Mail } from './send-world.ts';
 import { checkDeliveries, type Attempt, type LedgerCounts } from '../checkers/delivery.ts';
@@ -59,6 +67,8 @@ export interface MtaCrashOpts {
   /** Told as each part of the run ends: 'faulty' (the faults and arrivals, e.g. the day),
    *  'healed' (the four quiet days and the clean restart); the checks follow. For timing them. */
   onPhase?: (phase: 'faulty' | 'healed', events: number) => void;
+  /** Where remote mail goes (mta-world.ts RemoteMode); default peers. */
+  remote?: RemoteMode;
 }
 
 export interface MtaCrashResult {
@@ -68,7 +78,12 @@ export interface MtaCrashResult {
   accepted: number;
   uncertain: number;
   /** Copies found: maildir files, mbox entries, program runs; messages held in the queue. */
-  found: { maildir: number; mbox: number; program: number; queued: number };
+  found: { maildir: number; mbox: number; program: number; queued: number; peer: number };
+  /** Copies the peers kept without answering 250 (a reset after the dot), and the duplicate
+   *  deliveries those explain (within counts.duplicateDeliveries). */
+  peerWindow: { kept: number; duplicates: number };
+  /** What the peers did, by their kind: act (a reply code, reset-kept, ...) -> times. */
+  peerActs: Record<string, Record<string, number>>;
   /** Restarts that waited for an old delivery worker beyond supervise's second. */
   restartsDelayed: number;
   checks: number;
@@ -118,9 +133,21 @@ function randomMail(rng: Prng, w: MtaWorld): Mail {
     if (roll < 0.62) return local(rng.pick(program));
     if (roll < 0.7) return local(rng.pick(forward));
     if (roll < 0.8) return `${rng.pick(unknownLocals.slice(0, 3))}@${mtaMe}`;
-    return `r${rng.int(5)}@${remoteDomain}`;
+    return remoteRecipient(rng, w);
   });
   return { sender, recipients, text: randomText(rng) };
+}
+
+/** A remote recipient: mostly remote.example's; in the peers world some rejected (`bad*`),
+ *  greylisted or behind a peer that may reset, and a few whose domain never resolves. */
+function remoteRecipient(rng: Prng, w: MtaWorld): string {
+  if (w.remote === 'unresolved') return `r${rng.int(5)}@${remoteDomain}`;
+  const roll = rng.float();
+  if (roll < 0.6) return `r${rng.int(5)}@${remoteDomain}`;
+  if (roll < 0.75) return `${rng.chance(0.5) ? 'bad' : 'r'}${rng.int(3)}@reject.example`;
+  if (roll < 0.86) return `r${rng.int(4)}@greylist.example`;
+  if (roll < 0.97) return `r${rng.int(4)}@reset.example`;
+  return `r${rng.int(3)}@${unresolvedDomain}`;
 }
 
 /** Header and body after X-Sim-Index: some lines an mbox must quote, some longer bodies. */
@@ -188,6 +215,8 @@ export async function fault(st: State, kind: MtaFault, b: QmailBoot): Promise<Qm
     k.powerLoss();
     current(st).crashed = true;
     nextEpoch(st);
+    // The peers are other machines; the sim's power loss killed their processes too.
+    st.w.startPeers();
     // As queue-crash does: the boot repairs the queue first.
     const fix = await queueFix(k, st.w.inst.home, []);
     if (fix.code !== 0) st.notes.push(`queue-fix after a power loss exited ${fix.code}: ${fix.stdout}`);
@@ -232,9 +261,10 @@ export function newState(w: MtaWorld): State {
 }
 
 export async function runMtaCrash(opts: MtaCrashOpts): Promise<MtaCrashResult> {
-  const w = await mtaWorld({ seed: opts.seed, profile: opts.profile, split: opts.split, override: opts.override });
+  const w = await mtaWorld({ seed: opts.seed, profile: opts.profile, split: opts.split, override: opts.override, remote: opts.remote ?? 'peers' });
   const st = newState(w);
   const kinds = opts.kinds ?? [...mtaFaults];
+  w.startPeers();
   let b = boot(st);
   const perFault = Math.max(1, Math.floor(opts.messages / (opts.faults + 1)));
   let submitted = 0;
@@ -300,6 +330,7 @@ export function rewriteControls(): RewriteControls {
 }
 
 export function copyRules(w: MtaWorld): CopyRules {
+  const rejectIp = w.ipOf.get('reject.example');
   return {
     me: mtaMe,
     doubleBounceTo: `postmaster@${mtaMe}`,
@@ -307,7 +338,11 @@ export function copyRules(w: MtaWorld): CopyRules {
       const m = w.submitted[i];
       return m === undefined ? null : { body: m.body, sender: m.sender };
     },
-    failureText: (r) => (unknownLocals.some((u) => r === `${u}@${mtaMe}`) ? `${localText.noMailbox}\n` : null),
+    failureText: (r) => {
+      if (unknownLocals.some((u) => r === `${u}@${mtaMe}`)) return `${localText.noMailbox}\n`;
+      if (rejectIp !== undefined && /^bad[0-9]*@reject\.example$/.test(r)) return `${rejectIp} does not like recipient.\nRemote host said: ${rejectText.trimEnd()}\nGiving up on ${rejectIp}.\n`;
+      return null;
+    },
   };
 }
 
@@ -323,7 +358,7 @@ export function collect(st: State, rules: CopyRules, violations: string[]): Foun
   const { w } = st;
   const { k } = w;
   const delivered: Delivered[] = [];
-  const counts = { maildir: 0, mbox: 0, program: 0, queued: 0 };
+  const counts = { maildir: 0, mbox: 0, program: 0, queued: 0, peer: 0 };
   const maildirs = [...w.users.maildir.map((u) => ({ u, address: `${u.name}@${mtaMe}` })), { u: w.users.alias, address: `postmaster@${mtaMe}` }];
   for (const { u, address } of maildirs) {
     const dir = `${u.home}/Maildir/new`;
@@ -470,7 +505,12 @@ export function check(st: State, opts: MtaCrashOpts, rules: CopyRules = copyRule
   const violations: string[] = [...st.notes];
   const found = collect(st, rules, violations);
   const logs = fromLogs(st);
-  for (const h of found.heldKeys) if (!logs.deferred.has(`${h.id} ${h.address}`)) violations.push(`${h.where}: held for ${h.address} with no deferral logged`);
+  for (const h of found.heldKeys) {
+    if (!logs.deferred.has(`${h.id} ${h.address}`)) violations.push(`${h.where}: held for ${h.address} with no deferral logged`);
+    if (w.remote === 'peers' && !h.address.endsWith(`@${unresolvedDomain}`)) violations.push(`${h.where}: still held for ${h.address}, whose peer is reachable`);
+  }
+  const peers = peerAttempts(w.peers, rules, violations);
+  found.counts.peer = peers.kept;
   const controls = rewriteControls();
   const envelope = (m: (typeof w.submitted)[number]): { index: number; sender: string; recipients: string[] } => ({ index: m.index, sender: m.sender, recipients: m.recipients });
   const accepted = w.submitted.filter((m) => m.code === 0).map(envelope);
@@ -482,7 +522,7 @@ export function check(st: State, opts: MtaCrashOpts, rules: CopyRules = copyRule
   const attempts = [
     ...expected,
     ...attemptsOf(found.delivered, found.ids, found.held.map((h) => h.identity as Identity), (qp) => w.deliveryEpoch(qp), violations),
-    ...found.held, ...logs.refusals,
+    ...found.held, ...logs.refusals, ...peers.attempts,
   ];
   const ledger = checkDeliveries({
     accepted, uncertain, attempts,
@@ -501,7 +541,8 @@ export function check(st: State, opts: MtaCrashOpts, rules: CopyRules = copyRule
   if (refused.length > 0) violations.push(`qmail-queue refused ${refused.length} submissions (first: exit ${refused[0]?.code})`);
   return {
     seed: opts.seed, counts: ledger.counts, faults: st.faults, accepted: accepted.length, uncertain: uncertain.length,
-    found: found.counts, restartsDelayed: st.restartsDelayed, checks: ledger.checks, violations,
+    found: found.counts, peerWindow: { kept: peers.window, duplicates: windowDuplicates(peers, attempts, accepted) },
+    peerActs: Object.fromEntries(w.peers.map((p) => [p.kind, { ...p.acts }])), restartsDelayed: st.restartsDelayed, checks: ledger.checks, violations,
     simMs: w.k.nowMs, events: w.k.eventsRun, traceHash: w.k.traceHash(),
   };
 }
@@ -510,6 +551,7 @@ export function check(st: State, opts: MtaCrashOpts, rules: CopyRules = copyRule
 export function mtaCrashReplay(o: MtaCrashOpts): string {
   const kinds = o.kinds === undefined ? '' : ` KINDS=${o.kinds.join(',')}`;
   const duration = o.durationMs === undefined ? '' : ` DURATION_MS=${o.durationMs}`;
-  return `SEED=${o.seed} MESSAGES=${o.messages} FAULTS=${o.faults} PROFILE=${o.profile}${kinds}${duration} npx vitest run test/scenarios/mta-crash.test.ts -t replay`;
+  const remote = o.remote === undefined || o.remote === 'peers' ? '' : ` REMOTE=${o.remote}`;
+  return `SEED=${o.seed} MESSAGES=${o.messages} FAULTS=${o.faults} PROFILE=${o.profile}${kinds}${duration}${remote} npx vitest run test/scenarios/mta-crash.test.ts -t replay`;
 }
 

@@ -29,10 +29,21 @@ import { queueMessage } from '../../impl/shared/qq-client.ts';
 import { latin1Bytes } from '../../impl/lib/latin1.ts';
 import type { Program } from '../../impl/sys/types.ts';
 import type { SpawnHandle } from '../world.ts';
+import { addPeers, startPeers, type NetPeer, type PeerSite } from './net-peers.ts';
 
 export const mtaMe = 'sim.example';
 export const remoteDomain = 'remote.example';
 export const sinkProgram = 'sim-mail-sink';
+/** In the peers world, the one remote domain whose DNS always fails (its mail is held). */
+export const unresolvedDomain = 'unresolved.example';
+export type RemoteMode = 'unresolved' | 'peers';
+/** The peers world's remote domains, each with its peer's behaviour. */
+export const mtaPeerSites: readonly PeerSite[] = [
+  { domain: remoteDomain, kind: 'accept' },
+  { domain: 'reject.example', kind: 'reject' },
+  { domain: 'greylist.example', kind: 'greylist' },
+  { domain: 'reset.example', kind: 'reset' },
+];
 const submitProgram = 'sim-submit-mail';
 const submitterUid = 1000;
 /** 30 days. */
@@ -48,6 +59,8 @@ export interface MtaWorldOpts {
   keepTraceLines?: number;
   /** Replace installed programs' mains (a deliberately broken daemon, in tests). */
   override?: Record<string, Program>;
+  /** Where remote mail goes (see above); default unresolved. */
+  remote?: RemoteMode;
 }
 
 export interface Submitted extends Mail {
@@ -91,6 +104,11 @@ export class MtaWorld {
   readonly sinks: SinkRecord[] = [];
   /** Deliveries (or their children) started as root: violations. */
   readonly rootDeliveries: string[] = [];
+  /** The scripted SMTP peers (the peers world; none when remote mail never resolves). */
+  readonly peers: NetPeer[] = [];
+  /** domain -> its peer's address. */
+  readonly ipOf = new Map<string, string>();
+  remote: RemoteMode = 'unresolved';
   private readonly spawned = new Map<number, Spawned>();
   private submitterUid = 0;
 
@@ -103,6 +121,11 @@ export class MtaWorld {
   /** qmail-start as rc runs it: ./Maildir/ by default, the log on its fd 1. */
   boot(): QmailBoot {
     return bootQmail(this.k, this.inst, { defaultDelivery: './Maildir/' });
+  }
+
+  /** Starts (again) every peer's process: before the first boot and after each power loss. */
+  startPeers(): void {
+    startPeers(this.k, this.peers);
   }
 
   /** Queues a message through qmail-queue as an ordinary user; the client runs as the world runs. */
@@ -165,11 +188,21 @@ export async function mtaWorld(opts: MtaWorldOpts): Promise<MtaWorld> {
   // Remote mail must still be queued at the end of a run of several virtual days: not bounced as
   // too old (qmail's default is 7 days).
   k.writeFile(`${inst.home}/control/queuelifetime`, `${queuelifetimeSec}\n`, root);
-  // Every remote delivery meets a temporary DNS failure: deferred, retried, kept.
-  k.net.setDnsFailure(remoteDomain, true);
   const users = addUsers(k, inst, opts.maildirUsers ?? 6);
   const w = new MtaWorld(k, inst, users);
   world = w;
+  w.remote = opts.remote ?? 'unresolved';
+  if (w.remote === 'unresolved') {
+    // Every remote delivery meets a temporary DNS failure: deferred, retried, kept.
+    k.net.setDnsFailure(remoteDomain, true);
+  } else {
+    k.net.setDnsFailure(unresolvedDomain, true);
+    const rng = k.prng('peer-odds');
+    const odds = { hangGreeting: 0, hangRcpt: 0, afterDot: 0.05 + 0.15 * rng.float() };
+    const { peers, ipOf } = addPeers(k, mtaPeerSites, odds, () => w.epoch);
+    w.peers.push(...peers);
+    for (const [domain, ip] of ipOf) w.ipOf.set(domain, ip);
+  }
   installPrograms(k, inst, w);
   // The submitting user, like install.ts addSubmitters' (whose group `users` is already made).
   k.users.addUser({ name: 'user1', uid: submitterUid, gid: usersGid, home: '/home/user1' });

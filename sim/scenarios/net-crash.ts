@@ -35,9 +35,10 @@ import {
 } from './mta-crash.ts';
 import { clientDomain, clientProgram, netWorld, randomNetMail, fateOf, relayPort, smtpPort, type ListenAs, type NetWorld } from './net-world.ts';
 import { rejectText, type PeerKind } from './net-peers.ts';
+import { peerAttempts, windowDuplicates } from './peer-ledger.ts';
 import { checkDeliveries, type Attempt, type LedgerCounts, type AcceptedMail } from '../checkers/delivery.ts';
 import { checkLog, copyEnds } from '../checkers/send-state.ts';
-import { attemptsOf, checkCopy, type CopyRules } from '../checkers/mailboxes.ts';
+import { attemptsOf, type CopyRules } from '../checkers/mailboxes.ts';
 import { innermost, type Identity } from '../checkers/mail-identity.ts';
 import { rewrite, stripVdomPrepend } from '../../impl/lib/rewrite.ts';
 import { localText } from '../../spec/local.ts';
@@ -254,36 +255,6 @@ function copyRules(ns: NetState): CopyRules {
   };
 }
 
-interface PeerAttempts {
-  attempts: Attempt[];
-  kept: number;
-  window: number;
-  /** (index, recipient) -> kept without a 250. */
-  windowKeys: Map<string, number>;
-}
-
-/** What the peers kept: a K per recipient. A copy kept without a 250 gets an epoch of its own (its
- *  redelivery in the same run is the "Possible duplicate!" qmail-remote reports, not a bug). */
-function peerAttempts(ns: NetState, rules: CopyRules, violations: string[]): PeerAttempts {
-  const out: PeerAttempts = { attempts: [], kept: 0, window: 0, windowKeys: new Map() };
-  let own = 0;
-  for (const p of ns.nw.peers) {
-    p.records.forEach((r, i) => {
-      const where = `${p.name} message ${i}`;
-      out.kept++;
-      const id = checkCopy(where, r.mess, r.sender, rules, violations);
-      if (r.window) out.window++;
-      const epoch = r.window ? -1 - own++ : r.epoch;
-      for (const rcpt of r.recipients) {
-        out.attempts.push({ recipient: rcpt, report: 'K', message: r.mess, epoch, identity: id });
-        const index = innermost(id);
-        if (r.window && id.kind === 'original' && index !== null) out.windowKeys.set(`${index} ${rcpt}`, (out.windowKeys.get(`${index} ${rcpt}`) ?? 0) + 1);
-      }
-    });
-  }
-  return out;
-}
-
 function check(ns: NetState, opts: NetCrashOpts): NetCrashResult {
   const { st, nw } = ns;
   const violations: string[] = [...st.notes];
@@ -294,7 +265,7 @@ function check(ns: NetState, opts: NetCrashOpts): NetCrashResult {
     if (!logs.deferred.has(`${h.id} ${h.address}`)) violations.push(`${h.where}: held for ${h.address} with no deferral logged`);
     if (!h.address.endsWith(`@${remoteDomain}`)) violations.push(`${h.where}: still held for ${h.address}, whose peer is reachable`);
   }
-  const peers = peerAttempts(ns, rules, violations);
+  const peers = peerAttempts(nw.peers, rules, violations);
   const envelope = (m: (typeof nw.mails)[number]): AcceptedMail => ({ index: m.index, sender: m.sender, recipients: m.rcptOk });
   const fates = nw.mails.map(fateOf);
   const accepted = nw.mails.filter((_, i) => fates[i] === 'accepted').map(envelope);
@@ -347,25 +318,6 @@ function intakeProblems(nw: NetWorld): string[] {
   if (waiting.length > 0) out.push(`${waiting.length} SMTP clients still waiting at the end (first: message ${waiting[0]?.argv[1]})`);
   for (const m of nw.mails) if (m.gaveUp) out.push(`message ${m.index}: its client gave up, the listener refused it for minutes`);
   return out;
-}
-
-/** Of the ledger's duplicate deliveries (accepted messages, K's beyond the envelope's count), those
- *  a peer's unanswered keep explains: at most one per such keep. */
-function windowDuplicates(peers: PeerAttempts, attempts: Attempt[], accepted: AcceptedMail[]): number {
-  const wanted = new Map<string, number>();
-  for (const m of accepted) for (const r of m.recipients) wanted.set(`${m.index} ${r}`, (wanted.get(`${m.index} ${r}`) ?? 0) + 1);
-  const ks = new Map<string, number>();
-  for (const a of attempts) {
-    if (a.report !== 'K' || a.identity?.kind !== 'original') continue;
-    const key = `${a.identity.index} ${a.recipient}`;
-    if (peers.windowKeys.has(key)) ks.set(key, (ks.get(key) ?? 0) + 1);
-  }
-  let n = 0;
-  for (const [key, window] of peers.windowKeys) {
-    const want = wanted.get(key);
-    if (want !== undefined) n += Math.min(window, Math.max(0, (ks.get(key) ?? 0) - want));
-  }
-  return n;
 }
 
 function actsByKind(nw: NetWorld): Record<PeerKind, Record<string, number>> {

@@ -20,6 +20,7 @@ import { SysError } from '../../impl/sys/errors.ts';
 import { writeAll } from '../../impl/shared/fdio.ts';
 import { latin1, latin1Bytes } from '../../impl/lib/latin1.ts';
 import type { Prng } from '../prng.ts';
+import type { Kernel } from '../kernel.ts';
 
 export type PeerKind = 'accept' | 'reject' | 'greylist' | 'hang' | 'reset' | 'outage';
 export const peerKinds: readonly PeerKind[] = ['accept', 'reject', 'greylist', 'hang', 'reset', 'outage'];
@@ -69,11 +70,21 @@ export class NetPeer {
       const l = await sys.net.listen({ host: this.ip, port: 25 });
       for (;;) {
         const c = await l.accept();
-        void this.session(sys, c.fd).catch((e: unknown) => {
-          if (!(e instanceof SysError)) throw e;
-        });
+        void this.serve(sys, c.fd);
       }
     };
+  }
+
+  /** One session, then its connection closed, however it ended (a client gone mid-reply is a
+   *  SysError): a peer that kept them would run out of fds after a day's sessions. A hang never
+   *  ends; its client closes its own end. */
+  private async serve(sys: Sys, fd: number): Promise<void> {
+    try {
+      await this.session(sys, fd);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+    }
+    await sys.fs.close(fd).catch(() => undefined);
   }
 
   private count(act: string): void {
@@ -144,17 +155,56 @@ export class NetPeer {
         }
         if (act === 'ok') await say('250 ok kept\r\n');
         else if (act.startsWith('hang')) await new Promise<never>(() => undefined);
-        else return sys.fs.close(fd);
+        else return; // the reset: serve closes the connection
         rcpts = [];
       } else if (verb === 'QUIT') {
         await say('221 bye\r\n');
-        return sys.fs.close(fd);
+        return;
       } else if (verb === 'RSET') {
         rcpts = [];
         await say('250 ok\r\n');
       } else await say('502 unimplemented\r\n');
     }
   }
+}
+
+/** A domain served by one scripted peer; noMx: no MX record, qmail-remote falls back to its A. */
+export interface PeerSite {
+  domain: string;
+  kind: PeerKind;
+  noMx?: boolean;
+}
+
+export interface Peers {
+  peers: NetPeer[];
+  /** domain -> the peer's address. */
+  ipOf: Map<string, string>;
+}
+
+/** One peer per site: MX -> mx.<domain> -> 10.0.1.N (N counts the sites from 1), its program
+ *  installed as /usr/bin/smtp-peer-mx.<domain>, its draws from the stream `peer-<domain>`. */
+export function addPeers(k: Kernel, sites: readonly PeerSite[], odds: PeerOdds, epoch: () => number): Peers {
+  const out: Peers = { peers: [], ipOf: new Map() };
+  sites.forEach(({ domain, kind, noMx }, i) => {
+    const ip = `10.0.1.${i + 1}`;
+    const peer = new NetPeer(`mx.${domain}`, ip, kind, odds, k.prng(`peer-${domain}`), epoch);
+    out.peers.push(peer);
+    out.ipOf.set(domain, ip);
+    if (noMx === true) k.net.setA(domain, [ip]);
+    else {
+      k.net.setMx(domain, [{ exchange: peer.name, priority: 10 }]);
+      k.net.setA(peer.name, [ip]);
+    }
+    const name = `smtp-peer-${peer.name}`;
+    k.programs.register(name, peer.program());
+    k.install(`/usr/bin/${name}`, name, { uid: 0, gid: 0, mode: 0o755 });
+  });
+  return out;
+}
+
+/** Starts (again) every peer's process: once the world is made, and after each power loss. */
+export function startPeers(k: Kernel, peers: readonly NetPeer[]): void {
+  for (const p of peers) k.spawn(`/usr/bin/smtp-peer-${p.name}`, [`smtp-peer-${p.name}`], { ip: p.ip });
 }
 
 /** CRLF lines from a socket; data() reads a DATA body up to the final dot, un-stuffed, LF-ended. */

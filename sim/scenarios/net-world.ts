@@ -20,7 +20,7 @@ import type { Prng } from '../prng.ts';
 import type { SpawnHandle } from '../world.ts';
 import { simIds } from '../install.ts';
 import { mtaWorld, mtaMe, remoteDomain, type MtaWorld } from './mta-world.ts';
-import { NetPeer, peerKinds, type PeerKind, type PeerOdds } from './net-peers.ts';
+import { addPeers, peerKinds, startPeers, type NetPeer, type PeerKind, type PeerOdds } from './net-peers.ts';
 import { randomText, unknownLocals } from './mta-crash.ts';
 import type { LocalUser } from './lspawn-world.ts';
 import type { CrashProfile } from '../fs-api.ts';
@@ -114,7 +114,7 @@ export class NetWorld {
 
   /** Starts (again) every peer process: after the world is made and after a power loss. */
   startPeers(): void {
-    for (const p of this.peers) this.k.spawn(`/usr/bin/smtp-peer-${p.name}`, [`smtp-peer-${p.name}`], { ip: p.ip });
+    startPeers(this.k, this.peers);
   }
 
   /** Starts qmail-smtpd --listen on a port, as supervise does. */
@@ -167,22 +167,11 @@ export async function netWorld(opts: NetWorldOpts): Promise<NetWorld> {
   k.writeFile(`${inst.home}/control/timeoutremote`, '300\n', root);
   const nw = new NetWorld(w, opts.listenAs ?? 'root');
   const odds = drawOdds(k.prng('peer-odds'));
-  const domains: [string, PeerKind][] = [...peerKinds.map((kind): [string, PeerKind] => [`${kind}.example`, kind]), [clientDomain, 'accept']];
-  domains.forEach(([domain, kind], i) => {
-    const ip = `10.0.1.${i + 1}`;
-    const peer = new NetPeer(`mx.${domain}`, ip, kind, odds, k.prng(`peer-${domain}`), () => w.epoch);
-    nw.peers.push(peer);
-    nw.ipOf.set(domain, ip);
-    // accept.example has no MX: qmail-remote falls back to its A record.
-    if (domain === 'accept.example') k.net.setA(domain, [ip]);
-    else {
-      k.net.setMx(domain, [{ exchange: peer.name, priority: 10 }]);
-      k.net.setA(peer.name, [ip]);
-    }
-    const name = `smtp-peer-${peer.name}`;
-    k.programs.register(name, peer.program());
-    k.install(`/usr/bin/${name}`, name, { uid: 0, gid: 0, mode: 0o755 });
-  });
+  const sites = [...peerKinds.map((kind) => ({ domain: `${kind}.example`, kind })), { domain: clientDomain, kind: 'accept' as PeerKind }];
+  // accept.example has no MX: qmail-remote falls back to its A record.
+  const { peers, ipOf } = addPeers(k, sites.map((s) => ({ ...s, noMx: s.domain === 'accept.example' })), odds, () => w.epoch);
+  nw.peers.push(...peers);
+  for (const [domain, ip] of ipOf) nw.ipOf.set(domain, ip);
   k.programs.register(clientProgram, clientMain(nw));
   k.install(`/usr/bin/${clientProgram}`, clientProgram, { uid: 0, gid: 0, mode: 0o755 });
   return nw;

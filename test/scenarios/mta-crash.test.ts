@@ -2,10 +2,13 @@
 // MTA booted by qmail-start (qmail-send, todo-proc, two qmail-cleans, qmail-lspawn and its workers,
 // qmail-rspawn) takes generated traffic for Maildir, mbox, |program and forwarding users, unknown
 // local parts and remote recipients, while power losses (under each crash profile) and kill -9 of
-// qmail-send, todo-proc, qmail-lspawn, a qmail-clean or a delivery worker strike. After a healed
-// phase every accepted recipient is delivered byte for byte, bounced in qmail's words, or (remote)
-// still queued with its deferrals logged; duplicates only across faults (counted); nothing else
-// left in the queue; every log line parses; no delivery as root (sim/scenarios/mta-crash.ts).
+// qmail-send, todo-proc, qmail-lspawn, a qmail-clean or a delivery worker strike. Remote mail goes
+// to scripted SMTP peers (accepting, rejecting `bad*`, greylisting, resetting after the dot) or,
+// with REMOTE=unresolved, never resolves. After a healed phase every accepted recipient is
+// delivered byte for byte (a mailbox or a peer), bounced in qmail's words, or (unresolved remote)
+// still queued with its deferrals logged; duplicates only across faults or a peer's unanswered
+// keep (counted); nothing else left in the queue; every log line parses; no delivery as root
+// (sim/scenarios/mta-crash.ts).
 //
 // Replay a failure with the line printed beside it, e.g.
 //   SEED=7 MESSAGES=100 FAULTS=8 PROFILE=posix npx vitest run test/scenarios/mta-crash.test.ts -t replay
@@ -16,9 +19,13 @@ import { describe, expect, it } from 'vitest';
 import { expectDeterministic, expectQsimRunReplays, withoutSyncs } from '../support/scenario-checks.ts';
 import fc from 'fast-check';
 import { mtaCrashReplay, mtaFaults, runMtaCrash, type MtaCrashOpts, type MtaCrashResult, type MtaFault } from '../../sim/scenarios/mta-crash.ts';
+import type { RemoteMode } from '../../sim/scenarios/mta-world.ts';
 import type { CrashProfile } from '../../sim/fs-api.ts';
 import { workerMain } from '../../impl/local-worker/main.ts';
 import { qmailLocal } from '../../impl/local/qmail-local.ts';
+import { main as qmailRspawn } from '../../impl/rspawn/main.ts';
+import type { Sys } from '../../impl/sys/types.ts';
+import { duplicateAsSuccess } from './rspawn-faults.ts';
 
 const env = process.env;
 const seeds = fc.integer({ min: 1, max: 2 ** 31 - 1 });
@@ -39,6 +46,7 @@ describe('MTA crash property with the real local channel (sim)', () => {
       profile: (env['PROFILE'] ?? 'posix') as CrashProfile,
       kinds: env['KINDS'] === undefined ? undefined : (env['KINDS'].split(',') as MtaFault[]),
       durationMs: env['DURATION_MS'] === undefined ? undefined : Number(env['DURATION_MS']),
+      remote: env['REMOTE'] === undefined ? undefined : (env['REMOTE'] as RemoteMode),
     });
     console.info(`duplicates: ${r.counts.duplicateDeliveries} deliveries, ${r.counts.duplicateBounces} bounces; faults ${JSON.stringify(r.faults)}`);
   });
@@ -53,8 +61,9 @@ describe('MTA crash property with the real local channel (sim)', () => {
     expect(mtaCrashReplay(opts)).toContain('DURATION_MS=86400000');
   });
 
-  it('without faults: every kind of mailbox, bounces, remote mail held, and no duplicates', async () => {
-    const r = await holds({ seed: 11, messages: 60, faults: 0, profile: 'posix' });
+  it('without faults: every kind of mailbox, bounces, remote mail held, and no duplicates (remote never resolves)', async () => {
+    const opts: MtaCrashOpts = { seed: 11, messages: 60, faults: 0, profile: 'posix', remote: 'unresolved' };
+    const r = await holds(opts);
     expect(r.counts.duplicateDeliveries + r.counts.duplicateBounces).toBe(0);
     expect(r.counts.delivered).toBeGreaterThan(0);
     expect(r.counts.bounced).toBeGreaterThan(0);
@@ -63,6 +72,26 @@ describe('MTA crash property with the real local channel (sim)', () => {
     expect(r.found.mbox).toBeGreaterThan(0);
     expect(r.found.program).toBeGreaterThan(0);
     expect(r.found.queued).toBeGreaterThan(0);
+    expect(r.found.peer).toBe(0);
+    expect(mtaCrashReplay(opts)).toContain(' REMOTE=unresolved ');
+  });
+
+  it('without faults, remote mail to peers: kept byte for byte, 550s bounced, greylisting retried, only the unresolved domain held', async () => {
+    const opts: MtaCrashOpts = { seed: 12, messages: 300, faults: 0, profile: 'posix' };
+    const r = await holds(opts);
+    // Every remote recipient but those of unresolved.example ends at its peer or in a bounce
+    // (the scenario's own check: "still held ..., whose peer is reachable" otherwise).
+    expect(r.found.peer).toBeGreaterThan(20);
+    expect(r.counts.held).toBeGreaterThan(0);
+    expect(r.found.queued).toBeGreaterThan(0);
+    // Without faults a duplicate can only follow a peer's reset after the dot.
+    expect(r.counts.duplicateBounces).toBe(0);
+    expect(r.counts.duplicateDeliveries).toBeLessThanOrEqual(r.peerWindow.kept);
+    expect(r.counts.duplicateDeliveries).toBe(r.peerWindow.duplicates);
+    expect(r.peerActs['reject']?.['550']).toBeGreaterThan(0);
+    expect(r.peerActs['greylist']?.['451']).toBeGreaterThan(0);
+    expect((r.peerActs['reset']?.['reset-kept'] ?? 0) + (r.peerActs['reset']?.['reset-lost'] ?? 0)).toBeGreaterThan(0);
+    expect(mtaCrashReplay(opts)).not.toContain('REMOTE=');
   });
 
   for (const profile of ['posix', 'ext4-ordered', 'sync'] as const) {
@@ -108,6 +137,18 @@ describe('the property catches a broken delivery', () => {
       if (r.violations.length > 0) failing.push(seed);
     }
     expect(failing.length, 'no seed in 1..10 exposed a worker without fsyncs').toBeGreaterThan(0);
+  });
+
+  it('a qmail-rspawn that reports a reset after the dot as delivered loses the mail the peer did not keep', async () => {
+    const broken = (sys: Sys): Promise<number> => qmailRspawn(duplicateAsSuccess(sys));
+    // The first seed whose reset peer closed without keeping a message (most do).
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = await runMtaCrash({ seed, messages: 300, faults: 0, profile: 'posix', override: { 'qmail-rspawn': broken } });
+      if ((r.peerActs['reset']?.['reset-lost'] ?? 0) === 0) continue;
+      expect(r.violations.some((v) => /neither delivered nor bounced/.test(v)), `seed ${seed}: ${r.violations.join('\n')}`).toBe(true);
+      return;
+    }
+    throw new Error('no seed in 1..10 had the reset peer lose a message');
   });
 
   it('a worker that delivers twice in one run is a duplicate outside the 6.3 window', async () => {

@@ -28,6 +28,7 @@ import { copyEnds } from '../../sim/checkers/send-state.ts';
 import { latin1Bytes } from '../../impl/lib/latin1.ts';
 import { fateOf, type ListenAs, type NetMail } from '../../sim/scenarios/net-world.ts';
 import { main as qmailRspawn } from '../../impl/rspawn/main.ts';
+import { duplicateAsSuccess } from './rspawn-faults.ts';
 
 const env = process.env;
 const seeds = fc.integer({ min: 1, max: 2 ** 31 - 1 });
@@ -44,29 +45,6 @@ async function holds(opts: NetCrashOpts): Promise<NetCrashResult> {
 function summary(r: NetCrashResult): string {
   const c = r.counts;
   return `seed ${r.seed}: ${r.sent.accepted} accepted, ${r.sent.uncertain} uncertain (${r.uncertainArrived} arrived), ${r.queued.commits} through qmail-queued; duplicates ${c.duplicateDeliveries} (${r.windowDuplicates} after a peer's unanswered keep) + ${c.duplicateBounces} bounces`;
-}
-
-/** The same Sys, but every "connection died. Possible duplicate!" report it writes to qmail-send on
- *  fd 1 says K instead of Z (same length): a qmail-rspawn that calls a reset after the dot a success. */
-function duplicateAsSuccess(sys: Sys): Sys {
-  const marker = [...'ZConnected to '].map((c) => c.charCodeAt(0));
-  const fs = new Proxy(sys.fs, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (prop !== 'write' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
-      return (fd: number, buf: Uint8Array, offset = 0, length = buf.length - offset, position: number | null = null): Promise<number> => {
-        if (fd === 1) {
-          const text = String.fromCharCode(...buf.subarray(offset, offset + length));
-          for (let i = text.indexOf('Possible duplicate!'); i >= 0; i = text.indexOf('Possible duplicate!', i + 1)) {
-            const z = text.lastIndexOf(String.fromCharCode(...marker), i);
-            if (z >= 0) buf[offset + z] = 0x4b; // K
-          }
-        }
-        return (v as Sys['fs']['write']).call(target, fd, buf, offset, length, position);
-      };
-    },
-  });
-  return { ...sys, fs };
 }
 
 /** The same Sys, but fsync and directory fsync are started and not waited for: a queue writer that
