@@ -34,15 +34,26 @@ export const queuedFrameBytesMax = headBytes + queuedPieceBytesMax;
 
 const kinds = new Set(['O', 'M', 'V', 'E', 'A']);
 
-function head(kind: string, id: number, rest: number): Uint8Array {
+/** The payload's head; with `framed`, inside a whole frame (impl/lib/frame.ts: the u32 payload
+ *  length first), so that a piece is copied once on its way to the pipe. */
+function head(kind: string, id: number, rest: number, framed = false): Uint8Array {
   if (!(Number.isInteger(id) && id >= 0 && id <= 0xffff_ffff)) throw new FrameError(`request id ${id}`);
-  const out = new Uint8Array(headBytes + rest);
-  out[0] = kind.charCodeAt(0);
-  out[1] = (id >>> 24) & 0xff;
-  out[2] = (id >>> 16) & 0xff;
-  out[3] = (id >>> 8) & 0xff;
-  out[4] = id & 0xff;
+  const at = framed ? frameHeadBytes : 0;
+  const out = new Uint8Array(at + headBytes + rest);
+  if (framed) putU32(out, 0, headBytes + rest);
+  out[at] = kind.charCodeAt(0);
+  putU32(out, at + 1, id);
   return out;
+}
+
+/** impl/lib/frame.ts's frame header: the payload length. */
+const frameHeadBytes = 4;
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = (v >>> 24) & 0xff;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
 }
 
 function idOf(p: Uint8Array): number {
@@ -50,10 +61,19 @@ function idOf(p: Uint8Array): number {
 }
 
 export function encodeQueuedRequest(r: QueuedRequest): Uint8Array {
-  if (r.kind !== 'M' && r.kind !== 'V') return head(r.kind, r.id, 0);
+  return encode(r, false);
+}
+
+/** encodeFrame(encodeQueuedRequest(r)), built in one buffer. */
+export function encodeQueuedRequestFrame(r: QueuedRequest): Uint8Array {
+  return encode(r, true);
+}
+
+function encode(r: QueuedRequest, framed: boolean): Uint8Array {
+  if (r.kind !== 'M' && r.kind !== 'V') return head(r.kind, r.id, 0, framed);
   if (r.bytes.length > queuedPieceBytesMax) throw new FrameError(`piece of ${r.bytes.length} bytes`);
-  const out = head(r.kind, r.id, r.bytes.length);
-  out.set(r.bytes, headBytes);
+  const out = head(r.kind, r.id, r.bytes.length, framed);
+  out.set(r.bytes, out.length - r.bytes.length);
   return out;
 }
 

@@ -25,6 +25,9 @@ export interface ByteSource {
   /** Optional hint: true when the next read() needs no I/O (bytes or the end are at hand), so a
    *  writer may hold what it has and send it with what follows. */
   ready?(): boolean;
+  /** Optional: the next bytes (at most max; none at EOF) as the source's own, which it never
+   *  writes again: a reader that keeps or frames them saves a copy through a buffer. */
+  readPiece?(max: number): Promise<Uint8Array>;
 }
 
 export interface EnqueueInput {

@@ -27,8 +27,13 @@ export class FrameSink {
 
   /** Queues the payloads as consecutive frames; settles once they are written. */
   send(...payloads: Uint8Array[]): Promise<void> {
+    return this.sendFrames(...payloads.map(encodeFrame));
+  }
+
+  /** As send(), for frames the caller encoded whole (a piece copied once, not twice). */
+  sendFrames(...frames: Uint8Array[]): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure.error);
-    for (const p of payloads) this.frames.push(encodeFrame(p));
+    for (const f of frames) this.frames.push(f);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.busy) void this.flush();
     return done;

@@ -99,6 +99,7 @@ export async function removeStaleIntd(sys: Sys, layout: QueueLayout, nowMs: numb
 export async function sweepPid(sys: Sys, layout: QueueLayout, nowMs: number, ossifiedMs: number): Promise<string[]> {
   const gone: string[] = [];
   for (const name of await entries(sys, `${layout.dir}/pid`)) {
+    if (youngByName(name, nowMs, ossifiedMs)) continue;
     const st = await statOrNull(sys, `${layout.dir}/pid/${name}`);
     if (st === null || st.kind !== 'file' || nowMs - st.atimeMs < ossifiedMs) continue;
     if (!(await unlinkIfThere(sys, `${layout.dir}/pid/${name}`))) continue;
@@ -108,6 +109,19 @@ export async function sweepPid(sys: Sys, layout: QueueLayout, nowMs: number, oss
   // A pid file is garbage either way; the fsync only keeps a crash from bringing it back.
   if (gone.length > 0) await sys.fs.syncDir(`${layout.dir}/pid`);
   return gone;
+}
+
+/** Our qmail-queue names its pid file <pid>.<start second>.<seq> (impl/queue/main.ts) before
+ *  creating it, so the file's atime is at least that second: a name younger than OSSIFIED needs no
+ *  stat to be kept. This matters where pid/ is large: nothing syncs pid/, so a power loss brings
+ *  back many names qmail-queue had unlinked, and each sweep (every 31st command) would stat them
+ *  all for 36 hours. Other names (qmail's pid/<pid>), and names from the future (the clock stepped
+ *  back), are stat'd as before. */
+function youngByName(name: string, nowMs: number, ossifiedMs: number): boolean {
+  const m = /^[0-9]+\.([0-9]{1,12})\.[0-9]+$/.exec(name);
+  if (m === null) return false;
+  const bornMs = Number(m[1]) * 1000;
+  return bornMs <= nowMs && nowMs - bornMs < ossifiedMs;
 }
 
 /** Unlinks dir/rel and fsyncs its directory; a name already gone is fine (ENOENT). */

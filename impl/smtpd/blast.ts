@@ -1,18 +1,24 @@
 // The DATA decoder (notqmail qmail-smtpd.c blast), byte for byte as a resumable state machine:
 // CRLF → LF, a leading '.' of any line removed, `.` CRLF ends the data, a bare LF is fatal, and
 // Received/Delivered-To header lines are counted as hops. It holds no buffer: output per call is at
-// most 2 bytes per input byte, so memory is bounded by the caller's chunk. Pure.
+// most the input plus the 2 bytes (".\r") an earlier call held back, so memory is bounded by the
+// caller's chunk. Pure.
 
-const received = 'received';
-const receivedUp = 'RECEIVED';
-const delivered = 'delivered';
-const deliveredUp = 'DELIVERED';
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
+/** The hop headers, lower and upper case, as byte codes (compared per header byte). */
+const receivedLo = codes('received');
+const receivedUp = codes('RECEIVED');
+const deliveredLo = codes('delivered');
+const deliveredUp = codes('DELIVERED');
+
+function codes(s: string): number[] {
+  return [...s].map((c) => c.charCodeAt(0));
+}
 
 export interface BlastStep {
-  /** Decoded message bytes of this call. */
+  /** Decoded message bytes of this call, in bytes of their own (the caller may keep them). */
   out: Uint8Array;
   /** Input bytes used; less than given only when the data ended or a bare LF was seen. */
   consumed: number;
@@ -28,33 +34,53 @@ export class Blast {
   private maybeY = true;
   private maybeZ = true;
   hops = 0;
+  /** The output of the running step() and its length. */
+  private out = new Uint8Array(0);
+  private n = 0;
 
   step(input: Uint8Array): BlastStep {
-    const out = new Uint8Array(input.length * 2);
-    let n = 0;
-    const put = (b: number): void => {
-      out[n++] = b;
-    };
-    for (let i = 0; i < input.length; i++) {
-      const ch = input[i]!;
-      this.countHops(ch);
-      const r = this.byte(ch, put);
-      if (r !== 'more') return { out: out.subarray(0, n), consumed: i + 1, end: r };
+    // A step may put the ".\r" held back by state 3 of the previous one before its own bytes.
+    this.out = new Uint8Array(input.length + 2);
+    this.n = 0;
+    const len = input.length;
+    for (let i = 0; i < len; i++) {
+      let ch = input[i]!;
+      if (this.state === 0 && !this.inHeader) {
+        // Mid-line in the body, the common case: every byte up to a CR or LF passes as it is
+        // (what byte() would do for it, without the call).
+        const start = i;
+        while (ch !== CR && ch !== LF && ++i < len) ch = input[i]!;
+        this.out.set(input.subarray(start, i), this.n);
+        this.n += i - start;
+        if (i === len) return this.result(len, 'more');
+      }
+      if (this.inHeader) this.countHops(ch);
+      const r = this.byte(ch);
+      if (r !== 'more') return this.result(i + 1, r);
     }
-    return { out: out.subarray(0, n), consumed: input.length, end: 'more' };
+    return this.result(len, 'more');
+  }
+
+  private result(consumed: number, end: BlastStep['end']): BlastStep {
+    const out = this.out.subarray(0, this.n);
+    this.out = new Uint8Array(0);
+    return { out, consumed, end };
+  }
+
+  private put(b: number): void {
+    this.out[this.n++] = b;
   }
 
   private countHops(ch: number): void {
-    if (!this.inHeader) return;
-    const c = String.fromCharCode(ch);
-    if (this.pos < 9) {
-      if (c !== delivered[this.pos] && c !== deliveredUp[this.pos]) this.maybeZ = false;
-      if (this.maybeZ && this.pos === 8) this.hops++;
-      if (this.pos < 8 && c !== received[this.pos] && c !== receivedUp[this.pos]) this.maybeX = false;
-      if (this.maybeX && this.pos === 7) this.hops++;
-      if (this.pos < 2 && c !== '\r\n'[this.pos]) this.maybeY = false;
-      if (this.maybeY && this.pos === 1) this.inHeader = false;
-      this.pos++;
+    const pos = this.pos;
+    if (pos < 9) {
+      if (ch !== deliveredLo[pos] && ch !== deliveredUp[pos]) this.maybeZ = false;
+      if (this.maybeZ && pos === 8) this.hops++;
+      if (pos < 8 && ch !== receivedLo[pos] && ch !== receivedUp[pos]) this.maybeX = false;
+      if (this.maybeX && pos === 7) this.hops++;
+      if (pos < 2 && ch !== (pos === 0 ? CR : LF)) this.maybeY = false;
+      if (this.maybeY && pos === 1) this.inHeader = false;
+      this.pos = pos + 1;
     }
     if (ch === LF) {
       this.pos = 0;
@@ -63,7 +89,7 @@ export class Blast {
   }
 
   /** One byte through blast's switch; 'more' to go on. */
-  private byte(ch: number, put: (b: number) => void): 'more' | 'done' | 'strayNewline' {
+  private byte(ch: number): 'more' | 'done' | 'strayNewline' {
     switch (this.state) {
       case 0:
         if (ch === LF) return 'strayNewline';
@@ -82,8 +108,8 @@ export class Blast {
         break;
       case 3:
         if (ch === LF) return 'done';
-        put(DOT);
-        put(CR);
+        this.put(DOT);
+        this.put(CR);
         if (ch === CR) return this.to(4);
         this.state = 0;
         break;
@@ -93,12 +119,12 @@ export class Blast {
           break;
         }
         if (ch !== CR) {
-          put(CR);
+          this.put(CR);
           this.state = 0;
         }
         break;
     }
-    put(ch);
+    this.put(ch);
     return 'more';
   }
 

@@ -9,7 +9,7 @@
 // DATA is decoded chunk by chunk (impl/smtpd/blast.ts), recipients at most recipientsMax.
 
 import type { ConstMap } from '../lib/constmap.ts';
-import type { Envelope } from '../lib/envelope.ts';
+import { concat, type Envelope } from '../lib/envelope.ts';
 import { latin1, latin1Bytes } from '../lib/latin1.ts';
 import { CdbError } from '../lib/cdb.ts';
 import {
@@ -55,7 +55,9 @@ const LF = 0x0a;
 export class SmtpdEngine {
   private mode: Mode = 'command';
   private input: Uint8Array = new Uint8Array(0);
-  private line: number[] = [];
+  /** The start of a command line cut by a read: copies, as the driver reuses its read buffer. */
+  private line: Uint8Array[] = [];
+  private lineBytes = 0;
   private lineTooLong = false;
   private output: string[] = [];
   private seenMail = false;
@@ -82,7 +84,7 @@ export class SmtpdEngine {
 
   /** Bytes the engine holds: pending input, the command line, unsent replies. */
   heldBytes(): number {
-    return this.input.length + this.line.length + this.output.reduce((n, s) => n + s.length, 0);
+    return this.input.length + this.lineBytes + this.output.reduce((n, s) => n + s.length, 0);
   }
 
   push(bytes: Uint8Array): void {
@@ -162,16 +164,23 @@ export class SmtpdEngine {
 
   /** Takes one command line from the input, or asks for more. */
   private command(): EngineEvent | null {
-    const lf = this.input.indexOf(LF);
-    const upto = lf < 0 ? this.input.length : lf;
-    const room = commandLineBytesMax - this.line.length;
+    const input = this.input;
+    const lf = input.indexOf(LF);
+    const upto = lf < 0 ? input.length : lf;
+    const room = commandLineBytesMax - this.lineBytes;
     if (upto > room) this.lineTooLong = true;
-    for (let i = 0; i < Math.min(upto, room); i++) this.line.push(this.input[i]!);
-    this.input = this.input.subarray(lf < 0 ? this.input.length : lf + 1);
-    if (lf < 0) return { kind: 'read' };
-    const bytes = Uint8Array.from(this.line);
+    const kept = input.subarray(0, Math.min(upto, room));
+    this.input = input.subarray(lf < 0 ? input.length : lf + 1);
+    if (lf < 0) {
+      if (kept.length > 0) this.line.push(kept.slice());
+      this.lineBytes += kept.length;
+      return { kind: 'read' };
+    }
+    // A whole line in this chunk (nearly always) is dispatched from the chunk itself.
+    const bytes = this.line.length === 0 ? kept : concat([...this.line, kept]);
     const tooLong = this.lineTooLong;
     this.line = [];
+    this.lineBytes = 0;
     this.lineTooLong = false;
     if (tooLong) {
       this.output.push(R.lineTooLong);

@@ -17,7 +17,7 @@ import { smtpdReply } from '../../spec/smtpd.ts';
 import { SetupCache } from './config.ts';
 import { runSession } from './session.ts';
 import type { QueueClient } from './queue-client.ts';
-import { allowAll, connectionRules } from './tcprules.ts';
+import { allowAll, RulesCache } from './tcprules.ts';
 
 /** Concurrent sessions of one listener (tcpserver's default). */
 export const sessionsMax = 40;
@@ -31,8 +31,8 @@ export function parseListen(s: string): Address | null {
   return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-/** The tcp-environ of one connection. */
-export function connectionEnv(base: Record<string, string>, a: Accepted): Record<string, string> {
+/** The tcp-environ of one connection, then what the rules set (`rules`), in one copy of base. */
+export function connectionEnv(base: Record<string, string>, a: Accepted, rules: Record<string, string> = {}): Record<string, string> {
   return {
     ...base,
     PROTO: 'TCP',
@@ -40,6 +40,7 @@ export function connectionEnv(base: Record<string, string>, a: Accepted): Record
     TCPLOCALPORT: String(a.local.port),
     TCPREMOTEIP: a.remote.host,
     TCPREMOTEPORT: String(a.remote.port),
+    ...rules,
   };
 }
 
@@ -64,6 +65,7 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
   let bug: unknown = null;
   let stopped = false;
   const setups = new SetupCache(sys, home);
+  const rulesCache = rules === null ? null : new RulesCache(sys, rules);
   const poke = (): void => {
     const w = wake;
     wake = null;
@@ -90,7 +92,7 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
       break;
     }
     active++;
-    void serve(sys, setups, env, a, q.client, rules)
+    void serve(sys, setups, env, a, q.client, rulesCache)
       .catch((e: unknown) => {
         bug = e;
       })
@@ -111,16 +113,16 @@ export async function listenLoop(sys: Sys, home: string, env: Record<string, str
 /** The listener's exit after qmail-queued died: temporary, as qmail's 111. */
 export const queuedDiedExit = 111;
 
-async function serve(sys: Sys, setups: SetupCache, base: Record<string, string>, a: Accepted, queue: QueueClient, rules: string | null): Promise<void> {
+async function serve(sys: Sys, setups: SetupCache, base: Record<string, string>, a: Accepted, queue: QueueClient, rules: RulesCache | null): Promise<void> {
   try {
     // -x RULES.cdb: tcpserver's verdict before a byte is sent; a refused or unreadable-rules
     // connection is closed without a greeting, as tcpserver's child would be.
-    const verdict = rules === null ? allowAll : await connectionRules(sys, rules, a.remote.host);
+    const verdict = rules === null ? allowAll : await rules.verdict(a.remote.host);
     if (verdict === null || verdict.deny) {
-      sys.log.event('info', verdict === null ? 'smtpd.rules_unreadable' : 'smtpd.deny', { remote: a.remote.host, ...(verdict === null ? { rules } : {}) });
+      sys.log.event('info', verdict === null ? 'smtpd.rules_unreadable' : 'smtpd.deny', { remote: a.remote.host, ...(verdict === null ? { rules: rules?.path } : {}) });
       return;
     }
-    const env = { ...connectionEnv(base, a), ...verdict.env };
+    const env = connectionEnv(base, a, verdict.env);
     const setup = await setups.load(env);
     if (setup === null) {
       await writeAll(sys, a.fd, latin1Bytes(smtpdReply.dieControl)).catch(() => undefined);

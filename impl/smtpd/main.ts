@@ -5,8 +5,9 @@
 //          in-process, impl/smtpd/listen.ts; exits 1 on bad arguments, 111 when it cannot listen,
 //          cannot set up its queue, or when its qmail-queued died: supervise then starts it
 //          again). -x: tcpserver's access rules, a cdb made by tcprules(1) (./tcprules.ts):
-//          per client, refusal or variables such as RELAYCLIENT; read for every connection, and
-//          a missing or unreadable file refuses every connection, as tcpserver -x does.
+//          per client, refusal or variables such as RELAYCLIENT; a new cdb counts from the next
+//          connection, and a missing or unreadable file refuses every connection, as tcpserver -x
+//          does.
 // Runs as: qmaild (tcpserver's -u/-g), so that qmail-queue writes "invoked from network".
 //          --listen started as root binds, starts qmail-queued as qmailq (one long-lived queue
 //          writer for every session, impl/smtpd/privsep.ts) and then becomes qmaild itself.

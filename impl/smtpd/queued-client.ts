@@ -15,9 +15,7 @@ import { qq } from '../../spec/exit-codes.ts';
 import { encodeEnvelope, type Envelope } from '../lib/envelope.ts';
 import { FrameDecoder, FrameError } from '../lib/frame.ts';
 import { qqOutcome } from '../lib/qq-message.ts';
-import {
-  decodeQueuedReply, encodeQueuedRequest, queuedFrameBytesMax, queuedPieceBytesMax, type QueuedRequest,
-} from '../lib/queued-protocol.ts';
+import { decodeQueuedReply, encodeQueuedRequestFrame, queuedFrameBytesMax, queuedPieceBytesMax } from '../lib/queued-protocol.ts';
 import type { ByteSource } from '../queue/enqueue.ts';
 import { FrameSink } from '../shared/frame-sink.ts';
 import type { QueueClientResult } from '../shared/qq-client.ts';
@@ -83,49 +81,38 @@ export class QueuedClient implements QueueClient {
   /** Open, pieces, envelope, end; on a failing src, abort instead. False when src failed. The open
    *  goes with the first piece; pieces the source has at hand without I/O (src.ready) are held and
    *  go with what follows, up to a piece's size: a small message is two writes (the open with
-   *  the Received line, then the rest with the envelope and the end). */
+   *  the Received line, then the rest with the envelope and the end). Each piece is copied once,
+   *  into its frame, as soon as it is read. */
   private async send(id: number, src: ByteSource, envelope: Envelope): Promise<boolean> {
-    let held: QueuedRequest[] = [{ kind: 'O', id }];
+    let held: Uint8Array[] = [frame({ kind: 'O', id })];
     let heldBytes = 0;
-    const buf = new Uint8Array(queuedPieceBytesMax);
+    const next = pieceReader(src);
     for (;;) {
-      let n: number;
+      let piece: Uint8Array;
       try {
-        n = await src.read(buf);
+        piece = await next();
       } catch (e) {
         if (!(e instanceof SysError)) throw e;
-        await this.request(...held, { kind: 'A', id }).catch(() => undefined);
+        await this.request(...held, frame({ kind: 'A', id })).catch(() => undefined);
         return false;
       }
-      if (n === 0) break;
-      // A copy: buf is read into again before a held piece is sent.
-      held.push({ kind: 'M', id, bytes: buf.slice(0, n) });
-      heldBytes += n;
+      if (piece.length === 0) break;
+      held.push(frame({ kind: 'M', id, bytes: piece }));
+      heldBytes += piece.length;
       if (heldBytes < queuedPieceBytesMax && src.ready?.() === true) continue;
       const sent = await this.request(...held).then(() => true, () => false);
       held = [];
       heldBytes = 0;
-      if (!sent) return this.drainSource(src, buf);
+      if (!sent) return drainSource(next);
     }
     const env = encodeEnvelope(envelope);
-    for (let at = 0; at < env.length; at += queuedPieceBytesMax) held.push({ kind: 'V', id, bytes: env.subarray(at, at + queuedPieceBytesMax) });
-    await this.request(...held, { kind: 'E', id }).catch(() => undefined);
+    for (let at = 0; at < env.length; at += queuedPieceBytesMax) held.push(frame({ kind: 'V', id, bytes: env.subarray(at, at + queuedPieceBytesMax) }));
+    await this.request(...held, frame({ kind: 'E', id })).catch(() => undefined);
     return true;
   }
 
-  /** qmail-queued is gone mid-message: the session still reads DATA to its end. */
-  private async drainSource(src: ByteSource, buf: Uint8Array): Promise<boolean> {
-    try {
-      while ((await src.read(buf)) > 0);
-      return true;
-    } catch (e) {
-      if (!(e instanceof SysError)) throw e;
-      return false;
-    }
-  }
-
-  private request(...rs: QueuedRequest[]): Promise<void> {
-    return this.sink.send(...rs.map(encodeQueuedRequest)).catch((e: unknown) => {
+  private request(...frames: Uint8Array[]): Promise<void> {
+    return this.sink.sendFrames(...frames).catch((e: unknown) => {
       if (e instanceof SysError) this.die(`write: ${e.code}`);
       throw e;
     });
@@ -163,5 +150,30 @@ export class QueuedClient implements QueueClient {
     for (const settle of this.pending.values()) settle(null);
     this.pending.clear();
     this.onDeath(why);
+  }
+}
+
+const frame = encodeQueuedRequestFrame;
+
+/** The next piece of src, at most a frame's worth, valid until the next call (it is copied into its
+ *  frame at once); empty at EOF. A source that can lend its own bytes (readPiece) is not copied
+ *  into a buffer first. */
+function pieceReader(src: ByteSource): () => Promise<Uint8Array> {
+  if (src.readPiece !== undefined) return () => src.readPiece!(queuedPieceBytesMax);
+  let buf: Uint8Array | null = null;
+  return async () => {
+    buf ??= new Uint8Array(queuedPieceBytesMax);
+    return buf.subarray(0, await src.read(buf));
+  };
+}
+
+/** qmail-queued is gone mid-message: the session still reads DATA to its end. */
+async function drainSource(next: () => Promise<Uint8Array>): Promise<boolean> {
+  try {
+    while ((await next()).length > 0);
+    return true;
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    return false;
   }
 }

@@ -2,7 +2,8 @@
 // and queues each message through a QueueClient (./queue-client.ts: qmail-queue per message, or
 // the listener's qmail-queued) while DATA streams in.
 // Every read and write waits at most timeoutMs: a read timeout says "451 timeout" and ends the
-// session with 1, a write timeout ends it with 1 (qmail's timeoutread/timeoutwrite).
+// session with 1, a write timeout ends it with 1 (qmail's timeoutread/timeoutwrite). One timer per
+// session watches them all (./watchdog.ts) rather than one set and cleared per read and write.
 
 import type { Fd, Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
@@ -12,6 +13,7 @@ import type { Envelope } from '../lib/envelope.ts';
 import { smtpdReadBytes, smtpdReply } from '../../spec/smtpd.ts';
 import { latin1Bytes } from '../lib/latin1.ts';
 import { SmtpdEngine, type SmtpdConfig } from './engine.ts';
+import { Watchdog } from './watchdog.ts';
 
 export interface SessionOpts {
   home: string;
@@ -49,16 +51,28 @@ export async function runSession(sys: Sys, cfg: SmtpdConfig, opts: SessionOpts):
   } catch (e) {
     if (e instanceof SessionEnd) return e.code;
     throw e;
+  } finally {
+    io.end();
   }
 }
 
 class SessionIo {
+  /** Read into again and again: the engine keeps no view of a chunk past the next read (it copies
+   *  a command line cut by a read, and decodes DATA into new bytes). */
   private readonly buf = new Uint8Array(smtpdReadBytes);
+  private readonly watchdog: Watchdog;
 
   constructor(
     private readonly sys: Sys,
     private readonly opts: SessionOpts,
-  ) {}
+  ) {
+    this.watchdog = new Watchdog(sys.clock, opts.timeoutMs);
+  }
+
+  /** The session is over: its timer goes. */
+  end(): void {
+    this.watchdog.stop();
+  }
 
   /** Flushes the replies, then reads one chunk into the engine (EOF or an error: eof()). */
   async fill(engine: SmtpdEngine): Promise<void> {
@@ -70,7 +84,7 @@ class SessionIo {
       throw e;
     });
     if (n === 0) engine.eof();
-    else engine.push(this.buf.slice(0, n));
+    else engine.push(this.buf.subarray(0, n));
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -88,7 +102,7 @@ class SessionIo {
   private timed<T>(p: Promise<T>, onTimeout: () => Promise<void>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
-      const cancel = this.sys.clock.timer(this.opts.timeoutMs, () => {
+      const watch = this.watchdog.watch(() => {
         if (done) return;
         done = true;
         void onTimeout().finally(() => reject(new SessionEnd(1)));
@@ -97,13 +111,13 @@ class SessionIo {
         (v) => {
           if (done) return;
           done = true;
-          cancel();
+          this.watchdog.done(watch);
           resolve(v);
         },
         (e: unknown) => {
           if (done) return;
           done = true;
-          cancel();
+          this.watchdog.done(watch);
           reject(e);
         },
       );
@@ -143,18 +157,24 @@ class DataSource implements ByteSource {
   ) {}
 
   async read(buf: Uint8Array): Promise<number> {
+    const piece = await this.readPiece(buf.length);
+    buf.set(piece);
+    return piece.length;
+  }
+
+  /** The engine's decoded bytes themselves: each data event's are new (impl/smtpd/blast.ts). */
+  async readPiece(max: number): Promise<Uint8Array> {
     if (!this.started) {
       this.started = true;
       this.engine.queueOpened(true, this.sys.clock.nowMs()); // S: 354 go ahead, qmail-queue is running
     }
     while (this.left.length === 0) {
-      if (this.finished) return this.poisonOr0();
+      if (this.finished) return this.poisonOrEnd();
       await this.pull();
     }
-    const n = Math.min(buf.length, this.left.length);
-    buf.set(this.left.subarray(0, n));
-    this.left = this.left.subarray(n);
-    return n;
+    const piece = this.left.subarray(0, max);
+    this.left = this.left.subarray(piece.length);
+    return piece;
   }
 
   /** True when the next read() needs no I/O: bytes or the end of DATA are already in the engine.
@@ -181,9 +201,9 @@ class DataSource implements ByteSource {
   }
 
   /** At the end: a poisoned message (too many hops, too big) fails the write so nothing is queued. */
-  private poisonOr0(): number {
+  private poisonOrEnd(): Uint8Array {
     if (this.engine.poisoned()) throw new SysError('EPIPE', 'write');
-    return 0;
+    return new Uint8Array(0);
   }
 
   private async pull(): Promise<void> {

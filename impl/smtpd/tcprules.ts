@@ -7,14 +7,17 @@
 // data = zero-terminated entries: "D" for deny, "+VAR=value" for each variable set; an allow
 // without variables is empty. Lookup, as rules.c without host names (tcpserver -H, and this
 // listener resolves none): the exact address, then each prefix ending in "." (":" for IPv6),
-// longest first, then "". The first key found decides. Read afresh for every connection, as
-// tcpserver opens the cdb per connection, so that a new cdb from tcprules takes effect at once.
+// longest first, then "". The first key found decides. A new cdb from tcprules takes effect at
+// the next connection, as tcpserver opens the cdb per connection: the listener keeps the bytes it
+// read while a stat per connection shows the same file (RulesCache, the control files' rule:
+// impl/shared/control-snapshot.ts), and reads it again on any change.
 
 import type { Sys } from '../sys/types.ts';
 import { CdbError, cdbFind } from '../lib/cdb.ts';
 import { isSysError } from '../sys/errors.ts';
 import { latin1, latin1Bytes } from '../lib/latin1.ts';
 import { readFileOrNull } from '../shared/fdio.ts';
+import { controlsSettleMs, statSignature } from '../shared/control-snapshot.ts';
 
 export type RuleVerdict = { deny: true } | { deny: false; env: Record<string, string> };
 
@@ -64,18 +67,61 @@ export function lookupRules(cdb: Uint8Array, ip: string): RuleVerdict {
  *  then drops the connection: "unable to read rules"). A missing file is unreadable too, as
  *  tcpserver without -X treats it. */
 export async function connectionRules(sys: Sys, path: string, ip: string): Promise<RuleVerdict | null> {
-  let bytes: Uint8Array | null;
+  return verdictOf(await readRules(sys, path), ip);
+}
+
+async function readRules(sys: Sys, path: string): Promise<Uint8Array | null> {
   try {
-    bytes = await readFileOrNull(sys, path);
+    return await readFileOrNull(sys, path);
   } catch (e) {
     if (isSysError(e)) return null;
     throw e;
   }
+}
+
+function verdictOf(bytes: Uint8Array | null, ip: string): RuleVerdict | null {
   if (bytes === null) return null;
   try {
     return lookupRules(bytes, ip);
   } catch (e) {
     if (e instanceof CdbError) return null; // not a cdb
     throw e;
+  }
+}
+
+/** The listener's rules file, kept across connections while a stat of it shows no change: as
+ *  connectionRules, with a stat per connection instead of an open and a read. Bytes whose file
+ *  changed within controlsSettleMs of the reading are not kept (a later change in the same tick of
+ *  the file system's clock would not show), nor is a failed reading: each is tried again. */
+export class RulesCache {
+  private kept: { sig: string; bytes: Uint8Array } | null = null;
+  /** Connections served from the kept bytes / that read the file (tests, diagnostics). */
+  hits = 0;
+  reads = 0;
+
+  constructor(
+    private readonly sys: Sys,
+    readonly path: string,
+  ) {}
+
+  async verdict(ip: string): Promise<RuleVerdict | null> {
+    const startMs = this.sys.clock.nowMs();
+    let sig: string | null = null;
+    try {
+      const st = await this.sys.fs.stat(this.path);
+      if (Math.max(st.mtimeMs, st.ctimeMs) < startMs - controlsSettleMs) sig = statSignature(st);
+    } catch (e) {
+      if (!isSysError(e)) throw e; // the reading below fails or not, as tcpserver's would
+    }
+    const kept = this.kept;
+    if (sig !== null && kept !== null && kept.sig === sig) {
+      this.hits++;
+      return verdictOf(kept.bytes, ip);
+    }
+    this.reads++;
+    const bytes = await readRules(this.sys, this.path);
+    const verdict = verdictOf(bytes, ip);
+    this.kept = sig !== null && bytes !== null && verdict !== null ? { sig, bytes } : null;
+    return verdict;
   }
 }

@@ -13,8 +13,9 @@ import { QueuedClient } from '../../impl/smtpd/queued-client.ts';
 import { Kernel } from '../../sim/kernel.ts';
 import { addProgram } from '../sim/helpers.ts';
 
-/** Pieces from memory; with ready, each next read is at hand. */
-function piecesSource(pieces: Uint8Array[], ready: boolean, onRead: () => void): ByteSource {
+/** Pieces from memory; with ready, each next read is at hand; with lend, they are lent
+ *  (readPiece) rather than copied into the reader's buffer. */
+function piecesSource(pieces: Uint8Array[], ready: boolean, onRead: () => void, lend = false): ByteSource {
   let i = 0;
   const read = async (buf: Uint8Array): Promise<number> => {
     onRead();
@@ -23,7 +24,13 @@ function piecesSource(pieces: Uint8Array[], ready: boolean, onRead: () => void):
     buf.set(p);
     return p.length;
   };
-  return ready ? { read, ready: () => true } : { read };
+  const readPiece = async (max: number): Promise<Uint8Array> => {
+    onRead();
+    const p = pieces[i++] ?? new Uint8Array(0);
+    expect(p.length).toBeLessThanOrEqual(max);
+    return p;
+  };
+  return { read, ...(ready ? { ready: () => true } : {}), ...(lend ? { readPiece } : {}) };
 }
 
 /** sys whose writes on fd are counted. */
@@ -43,7 +50,7 @@ function counting(sys: Sys, fd: Fd, count: { writes: number }): Sys {
   return new Proxy(sys, { get: (t, prop) => (prop === 'fs' ? fs : Reflect.get(t, prop)) });
 }
 
-async function run(sizes: number[], ready: boolean): Promise<{ writes: number; code: number | null; kinds: string; bytes: number[]; atRead: number[] }> {
+async function run(sizes: number[], ready: boolean, lend = false): Promise<{ writes: number; code: number | null; kinds: string; bytes: number[]; atRead: number[] }> {
   const k = new Kernel({ seed: 5 });
   const got: string[] = [];
   const bytes: number[] = [];
@@ -69,7 +76,7 @@ async function run(sizes: number[], ready: boolean): Promise<{ writes: number; c
     const count = { writes: 0 };
     const q = new QueuedClient(counting(sys, to, count), child.pid, to, child.fds[1] as Fd);
     const pieces = sizes.map((n, i) => new Uint8Array(n).fill(65 + i));
-    const r = await q.queue(piecesSource(pieces, ready, () => atRead.push(count.writes)), { sender: new TextEncoder().encode('s@x'), recipients: [new TextEncoder().encode('r@y')] });
+    const r = await q.queue(piecesSource(pieces, ready, () => atRead.push(count.writes), lend), { sender: new TextEncoder().encode('s@x'), recipients: [new TextEncoder().encode('r@y')] });
     out.writes = count.writes;
     out.code = r?.status?.code ?? null;
     await sys.fs.close(to);
@@ -91,6 +98,11 @@ describe('QueuedClient: pieces at hand go together', () => {
   it('without ready, each piece is its own write (the open with the first, the envelope with the end)', async () => {
     const r = await run([100, 2000, 30], false);
     expect(r).toEqual({ writes: 4, code: 0, kinds: 'OMMMVE', bytes: [65, 100, 66, 2000, 67, 30], atRead: [0, 1, 2, 3] });
+  });
+
+  it('a source that lends its pieces (readPiece): the same frames and writes', async () => {
+    expect(await run([100, 2000, 30], true, true)).toEqual(await run([100, 2000, 30], true));
+    expect(await run([100, 2000, 30], false, true)).toEqual(await run([100, 2000, 30], false));
   });
 
   it('held pieces go out once they reach a piece\'s size', async () => {

@@ -60,6 +60,21 @@ describe('cleanupLeftovers', () => {
     ]);
   });
 
+  it('a pid name whose start second is younger than OSSIFIED is kept without a stat; qmail names and names from the future are judged by atime', async () => {
+    const now = Date.now();
+    const old = ossifiedMs + hourMs;
+    const sec = (ms: number): number => Math.floor(ms / 1000);
+    // atime old (as only utimes could make it), name young: the name decides, no stat.
+    file(`pid/200.${sec(now - hourMs)}.1`, old, now);
+    file('pid/4711', old, now); // qmail's pid/<pid>
+    file(`pid/201.${sec(now + 10 * hourMs)}.1`, old, now); // the clock stepped back since
+    file('pid/202.456.1', old, now);
+    const { sys } = await captureSys({ argv: ['test'] });
+    const r = await cleanupLeftovers(sys, layout(), now, ossifiedMs);
+    expect(r.pidFiles.sort()).toEqual(['202.456.1', `201.${sec(now + 10 * hourMs)}.1`, '4711'].sort());
+    expect(existsSync(join(q, `pid/200.${sec(now - hourMs)}.1`))).toBe(true);
+  });
+
   it('uses the mess atime, as qmail-send does: a message read recently is not ossified', async () => {
     const now = Date.now();
     file('mess/1/4', ossifiedMs + hourMs, now);

@@ -50,6 +50,7 @@ export function converse(cfg: SmtpdConfig, input: string | Uint8Array, opts: Con
   const bytes = typeof input === 'string' ? latin1Bytes(input) : input;
   const chunk = opts.chunk ?? 4096;
   const e = new SmtpdEngine(cfg);
+  const readBuf = new Uint8Array(chunk);
   let at = 0;
   let out = '';
   const queued: Queued[] = [];
@@ -66,7 +67,11 @@ export function converse(cfg: SmtpdConfig, input: string | Uint8Array, opts: Con
         continue;
       }
       const n = Math.min(chunk, bytes.length - at);
-      e.push(bytes.slice(at, at + n));
+      // One buffer read into again and again, as the session driver does: scribbled over first,
+      // so that a view the engine kept of an earlier chunk would show.
+      readBuf.fill(0xaa);
+      readBuf.set(bytes.subarray(at, at + n));
+      e.push(readBuf.subarray(0, n));
       at += n;
     } else if (ev.kind === 'queue') {
       const opens = opts.queueOpens ?? true;

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeAll } from '../../impl/shared/fdio.ts';
 import { cdbMake } from '../../impl/lib/cdb.ts';
-import { lookupRules, parseRuleData, ruleKeys } from '../../impl/smtpd/tcprules.ts';
+import { lookupRules, parseRuleData, ruleKeys, RulesCache, type RuleVerdict } from '../../impl/smtpd/tcprules.ts';
+import { controlsSettleMs } from '../../impl/shared/control-snapshot.ts';
+import { O } from '../../impl/sys/types.ts';
 import { Kernel } from '../../sim/kernel.ts';
 import { installQmail, simIds } from '../../sim/install.ts';
 import { addProgram, enc, smtpReply } from '../sim/helpers.ts';
@@ -110,5 +112,54 @@ describe('qmail-smtpd --listen -x (simulator)', () => {
 
   it('a missing rules file refuses every connection, as tcpserver -x does', async () => {
     expect(await sessionWith(null)).toEqual(['']);
+  });
+});
+
+describe('RulesCache: the listener keeps the rules cdb while a stat shows no change', () => {
+  it('a new cdb (tcprules renames it in), a chmod, a removal: each shows at the next connection', async () => {
+    const k = new Kernel({ seed: 6 });
+    const dir = '/etc/tcp';
+    const path = `${dir}/smtp.cdb`;
+    const settle = controlsSettleMs + 500;
+    const seen: (RuleVerdict | null)[] = [];
+    let counts = { hits: 0, reads: 0 };
+    const prog = addProgram(k, 'rules-reader', async (sys) => {
+      const put = async (rules: Record<string, string>): Promise<void> => {
+        const fd = await sys.fs.open(`${path}.tmp`, O.WRONLY | O.CREAT | O.TRUNC, 0o644);
+        await writeAll(sys, fd, rulesCdb(rules));
+        await sys.fs.close(fd);
+        await sys.fs.rename(`${path}.tmp`, path);
+      };
+      await put({ '127.': '+RELAYCLIENT=\0' });
+      const cache = new RulesCache(sys, path);
+      seen.push(await cache.verdict('127.0.0.1')); // 0: just written, read
+      seen.push(await cache.verdict('127.0.0.1')); // 1: not settled: read again
+      await sys.clock.sleep(settle);
+      seen.push(await cache.verdict('127.0.0.1')); // 2: read, kept
+      seen.push(await cache.verdict('127.0.0.2')); // 3: kept
+      await put({ '127.': 'D\0' });
+      seen.push(await cache.verdict('127.0.0.1')); // 4: a new file: read
+      await sys.clock.sleep(settle);
+      seen.push(await cache.verdict('127.0.0.1')); // 5: read, kept
+      await sys.fs.chmod(path, 0o000); // unreadable, even by its owner (this reader is not root)
+      seen.push(await cache.verdict('127.0.0.1')); // 6: unreadable
+      await sys.clock.sleep(settle);
+      seen.push(await cache.verdict('127.0.0.1')); // 7: still unreadable, nothing kept
+      await sys.fs.chmod(path, 0o644);
+      await sys.clock.sleep(settle);
+      seen.push(await cache.verdict('127.0.0.1')); // 8: read, kept
+      await sys.fs.unlink(path);
+      seen.push(await cache.verdict('127.0.0.1')); // 9: gone: refused
+      counts = { hits: cache.hits, reads: cache.reads };
+      return 0;
+    });
+    k.mkdirs(dir, { uid: 100, gid: 100, mode: 0o755 });
+    const h = k.spawn(prog, ['rules-reader'], { uid: 100, gid: 100 });
+    await k.run({ until: () => h.status() !== null });
+    expect((await h.wait()).code).toBe(0);
+    const relay = { deny: false, env: { RELAYCLIENT: '' } };
+    const deny = { deny: true };
+    expect(seen).toEqual([relay, relay, relay, relay, deny, deny, null, null, deny, null]);
+    expect(counts).toEqual({ hits: 1, reads: 9 });
   });
 });
