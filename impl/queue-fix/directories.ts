@@ -42,15 +42,18 @@ export async function fixQueueDirs(ctx: FixContext, owners: Owners, layout: Queu
   const blocked: string[] = [];
   for (const spec of queueDirs) {
     const want: Want = { owner: owners.of(spec.owner), mode: spec.mode };
-    const fresh = isSplit(spec, layout) && ctx.spread !== undefined && !ctx.dryRun && (await statOrNull(ctx.sys, abs(ctx, spec.name))) === null;
+    // The queue itself and each split directory, when made now, spread their subdirectories over
+    // block groups: pid/, intd/, todo/, ... each in a group of its own, and mess/0 ... likewise.
+    const spreads = isSplit(spec, layout) || spec.name === '';
+    const fresh = spreads && ctx.spread !== undefined && !ctx.dryRun && (await statOrNull(ctx.sys, abs(ctx, spec.name))) === null;
     if (!(await ensureDir(ctx, owners, spec.name, want))) {
       blocked.push(spec.name);
       // Nothing can be checked below a queue directory that is not a directory.
       if (spec.name === '') return blocked;
       continue;
     }
-    if (!isSplit(spec, layout)) continue;
     if (fresh) await ctx.spread?.(abs(ctx, spec.name));
+    if (!isSplit(spec, layout)) continue;
     for (let i = 0; i < layout.split; i++) {
       if (!(await ensureDir(ctx, owners, `${spec.name}/${i}`, want))) blocked.push(`${spec.name}/${i}`);
     }

@@ -55,7 +55,7 @@ describe.skipIf(!hasCc)('qmail-setup without root', () => {
     expect(statSync(join(home, 'bin/qmail-queue')).mode & 0o7777).toBe(0o755);
   });
 
-  it('marks each split directory TOPDIR (chattr +T), so that its subdirectories spread over block groups', (ctx) => {
+  it('marks the queue and each split directory TOPDIR (chattr +T), so that their subdirectories spread over block groups', (ctx) => {
     // Only where the file system has the attribute (ext2/3/4): probe a scratch directory first.
     const probe = join(tmp, 'probe');
     mkdirSync(probe);
@@ -64,8 +64,8 @@ describe.skipIf(!hasCc)('qmail-setup without root', () => {
       ctx.skip();
     }
     const attrs = (rel: string): string => execFileSync('lsattr', ['-d', join(home, rel)], { encoding: 'utf8' }).split(' ')[0] ?? '';
-    for (const rel of ['queue/mess', 'queue/info', 'queue/local', 'queue/remote']) expect(attrs(rel), rel).toContain('T');
-    for (const rel of ['queue', 'queue/mess/0', 'queue/lock']) expect(attrs(rel), rel).not.toContain('T');
+    for (const rel of ['queue', 'queue/mess', 'queue/info', 'queue/local', 'queue/remote']) expect(attrs(rel), rel).toContain('T');
+    for (const rel of ['queue/mess/0', 'queue/lock', 'queue/pid', 'queue/intd']) expect(attrs(rel), rel).not.toContain('T');
   });
 
   it('a second run changes nothing and prints nothing', () => {
