@@ -94,6 +94,9 @@ export class FrameDecoder {
   }
 }
 
+/** The frame header's size: what a frame needs beyond its payload. */
+export const frameHeaderBytes = headerBytes;
+
 /** A payload of fields. */
 export function encodeFields(fields: readonly Uint8Array[]): Uint8Array {
   let total = 0;
@@ -136,7 +139,31 @@ export function encodeMixedFieldsFrame(fields: readonly (string | Uint8Array)[])
   if (total > 0xffff_ffff) throw new FrameError(`payload of ${total} bytes`);
   const out = new Uint8Array(headerBytes + total);
   writeU32(out, 0, total);
-  let at = headerBytes;
+  writeMixedFields(out, headerBytes, fields, lengths);
+  return out;
+}
+
+/** encodeMixedFieldsFrame([...fields, buf.subarray(at)]) for a last field that is already in
+ *  place (a delivery's message, read from its file at `at`): the frame header and the other fields
+ *  go into the room before it, and the frame is a view of buf, so the last field is never copied.
+ *  Null when the room is too small. */
+export function encodeMixedFieldsFrameBefore(fields: readonly (string | Uint8Array)[], buf: Uint8Array, at: number): Uint8Array | null {
+  const lastBytes = buf.length - at;
+  const lengths = fields.map((f) => (typeof f === 'string' ? utf8Length(f) : f.length));
+  let before = headerBytes + headerBytes;
+  for (const n of lengths) before += headerBytes + n;
+  const total = before - headerBytes + lastBytes;
+  if (total > 0xffff_ffff) throw new FrameError(`payload of ${total} bytes`);
+  if (before > at) return null;
+  const start = at - before;
+  writeU32(buf, start, total);
+  const end = writeMixedFields(buf, start + headerBytes, fields, lengths);
+  writeU32(buf, end, lastBytes);
+  return buf.subarray(start);
+}
+
+/** Writes the fields (each its u32 length, then its bytes) at `at`; returns where they end. */
+function writeMixedFields(out: Uint8Array, at: number, fields: readonly (string | Uint8Array)[], lengths: readonly number[]): number {
   fields.forEach((f, i) => {
     const n = lengths[i] as number;
     writeU32(out, at, n);
@@ -145,7 +172,7 @@ export function encodeMixedFieldsFrame(fields: readonly (string | Uint8Array)[])
     else if (n > 0 && utf8.encodeInto(f, out.subarray(at, at + n)).written !== n) throw new Error('encodeMixedFieldsFrame: UTF-8 length mismatch');
     at += n;
   });
-  return out;
+  return at;
 }
 
 /** utf8.encode(s).length without encoding: a lone surrogate becomes U+FFFD, 3 bytes, as

@@ -10,7 +10,7 @@
 // code and output are qmail-local's exit code and everything it wrote on fds 1 and 2.
 
 import type { LocalArgs } from '../local/types.ts';
-import { decodeFields, encodeFields, encodeMixedFieldsFrame, FrameError, utf8Length } from './frame.ts';
+import { decodeFields, encodeFields, encodeMixedFieldsFrame, encodeMixedFieldsFrameBefore, FrameError, frameHeaderBytes, utf8Length } from './frame.ts';
 
 export interface DeliveryRequest {
   id: number;
@@ -34,12 +34,31 @@ export function encodeRequest(r: DeliveryRequest): Uint8Array {
   return encodeFields(requestFields(r));
 }
 
-/** encodeFrame(encodeRequest(r)), with the message copied once and the strings encoded in place. */
-export function encodeRequestFrame(r: DeliveryRequest): Uint8Array {
+/** A message read into the end of a buffer with room before it (requestRoomBytes) for the rest of
+ *  its request frame: encodeRequestFrame builds the frame there, and the message is never copied. */
+export interface MessageWithRoom {
+  buf: Uint8Array;
+  /** Where the message starts; it runs to the end of buf. */
+  at: number;
+}
+
+/** A request as lspawn sends it: the message as bytes, or in a buffer with room for its frame. */
+export type OutgoingRequest = Omit<DeliveryRequest, 'message'> & { message: Uint8Array | MessageWithRoom };
+
+/** The room encodeRequestFrame needs before a MessageWithRoom (at most; an id of up to 16 digits). */
+export function requestRoomBytes(r: Omit<DeliveryRequest, 'message' | 'id'>): number {
+  return frameHeaderBytes + requestOverheadBytes(r);
+}
+
+/** encodeFrame(encodeRequest(r)), the strings encoded in place; the message copied once, or for
+ *  a MessageWithRoom with room enough, not at all (the frame is a view of its buffer). */
+export function encodeRequestFrame(r: OutgoingRequest): Uint8Array {
   const fields: (string | Uint8Array)[] = ['D', String(r.id)];
   for (const k of argOrder) fields.push(r.args[k]);
-  fields.push(envRecords(r.env), r.message);
-  return encodeMixedFieldsFrame(fields);
+  fields.push(envRecords(r.env));
+  const m = r.message;
+  if (m instanceof Uint8Array) return encodeMixedFieldsFrame([...fields, m]);
+  return encodeMixedFieldsFrameBefore(fields, m.buf, m.at) ?? encodeMixedFieldsFrame([...fields, m.buf.subarray(m.at)]);
 }
 
 function requestFields(r: DeliveryRequest): Uint8Array[] {

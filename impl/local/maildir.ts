@@ -66,11 +66,15 @@ async function withDeadline(sys: Sys, work: (s: RunState) => Promise<MaildirEnd>
 
 async function maildirChild(ctx: LocalContext, dir: string, state: RunState): Promise<MaildirEnd> {
   const sys = ctx.sys;
-  const reach = await canEnter(sys, dir);
-  if (reach !== maildirEnd.ok) return reach;
   const host = maildirHost(await hostName(sys, ctx.qmailHome), hostBytesMax);
   const made = await createTmp(sys, dir, host);
-  if (made === null) return maildirEnd.temporary;
+  if (made === 'taken') return maildirEnd.temporary;
+  // The create failed: would qmail's chdir(dir) have failed first? Asked only now, so that a
+  // delivery that works makes no stat of the maildir.
+  if (made === 'failed') {
+    const reach = await canEnter(sys, dir);
+    return reach === maildirEnd.ok ? maildirEnd.temporary : reach;
+  }
   const [fd, name] = made;
   const tmp = `${dir}tmp/${name}`;
   state.tmp = tmp;
@@ -89,7 +93,9 @@ async function maildirChild(ctx: LocalContext, dir: string, state: RunState): Pr
   return state.expired ? maildirEnd.timeout : end;
 }
 
-/** chdir(dir) as qmail's child does it: a temporary errno → 1, any other failure → 2. */
+/** chdir(dir) as qmail's child does it: a temporary errno → 1, any other failure → 2. (Every path
+ *  that chdir refuses, the create under it refuses too, so asking after a failed create gives the
+ *  same end as asking first.) */
 async function canEnter(sys: Sys, dir: string): Promise<MaildirEnd> {
   try {
     const st = await sys.fs.stat(dir);
@@ -105,18 +111,19 @@ function maySearch(sys: Sys, uid: number, gid: number, mode: number): boolean {
   return maySearchBy(sys.proc.self, { uid, gid, mode });
 }
 
-/** tmp/NAME created with O_EXCL; a taken name gets a new one (new random bits), up to the bound. */
-async function createTmp(sys: Sys, dir: string, host: string): Promise<[Fd, string] | null> {
+/** tmp/NAME created with O_EXCL; a taken name gets a new one (new random bits), up to the bound.
+ *  'taken': every name was; 'failed': another error. */
+async function createTmp(sys: Sys, dir: string, host: string): Promise<[Fd, string] | 'taken' | 'failed'> {
   for (let attempt = 0; attempt < maildirAttemptsMax; attempt++) {
     const name = maildirName(sys.clock.nowMs(), sys.proc.self.pid, sys.random.bytes(8), host);
     try {
       return [await sys.fs.open(`${dir}tmp/${name}`, O.WRONLY | O.EXCL | O.CREAT, deliveredFileMode), name];
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
-      if (e.code !== 'EEXIST') return null;
+      if (e.code !== 'EEXIST') return 'failed';
     }
   }
-  return null;
+  return 'taken';
 }
 
 /** RPLINE, DTLINE, the message as it is. A read error is `read`; write errors throw. */

@@ -7,7 +7,8 @@
 import type { Sys } from '../sys/types.ts';
 import type { LocalArgs } from '../local/types.ts';
 import { localReport, readMessageReport, workerFrameBytesMax, workerMessageBytesMax } from '../../spec/spawn.ts';
-import { requestOverheadBytes } from '../lib/worker-protocol.ts';
+import { requestRoomBytes, type MessageWithRoom } from '../lib/worker-protocol.ts';
+import { frameHeaderBytes } from '../lib/frame.ts';
 import { qlx } from '../../spec/users.ts';
 import type { SpawnCommand } from '../lib/spawn-command.ts';
 import { splitRecipient } from '../lib/spawn-command.ts';
@@ -52,14 +53,15 @@ export async function deliver(ctx: DeliveryContext, cmd: SpawnCommand): Promise<
     const args = argsOf(cfg, res.user, localText, utf8.decode(domain), utf8.decode(cmd.sender));
     const env = { ...cfg.deliveryEnv, MESSID: messid };
     let run: LocalRun;
-    if (cfg.qmailLocal !== null || !fitsWorker(opened.size, args, env)) {
+    const room = requestRoomBytes({ args, env });
+    if (cfg.qmailLocal !== null || !fitsWorker(opened.size, room)) {
       const program = cfg.qmailLocal ?? cfg.localProgram;
       run = await runLocalProcess(sys, program, cfg.home, res.user, args, env, opened.fd);
       // Our own qmail-local missing is a broken installation: defer, never bounce. (QMAILLOCAL names
       // someone's program: its exec failure is qmail's, permanent or not.)
       if (cfg.qmailLocal === null) run = softExec(run);
     } else {
-      const message = await readMessage(sys, opened);
+      const message = await readMessage(sys, opened, room);
       await closeMessage();
       if (message === null) return enc.encode(readMessageReport);
       run = await viaWorker(ctx, res.user, args, env, message);
@@ -70,9 +72,10 @@ export async function deliver(ctx: DeliveryContext, cmd: SpawnCommand): Promise<
   }
 }
 
-/** A worker takes messages up to workerMessageBytesMax in frames up to workerFrameBytesMax. */
-function fitsWorker(size: number, args: Omit<LocalArgs, 'dryRun'>, env: Record<string, string>): boolean {
-  return size <= workerMessageBytesMax && size + requestOverheadBytes({ args, env }) <= workerFrameBytesMax;
+/** A worker takes messages up to workerMessageBytesMax in frames up to workerFrameBytesMax (room:
+ *  requestRoomBytes, the frame's header and every field but the message, at most). */
+function fitsWorker(size: number, room: number): boolean {
+  return size <= workerMessageBytesMax && size + room - frameHeaderBytes <= workerFrameBytesMax;
 }
 
 function argsOf(cfg: LspawnConfig, u: ResolvedUser, local: string, domain: string, sender: string): Omit<LocalArgs, 'dryRun'> {
@@ -85,7 +88,7 @@ async function viaWorker(
   u: ResolvedUser,
   args: Omit<LocalArgs, 'dryRun'>,
   env: Record<string, string>,
-  message: Uint8Array,
+  message: MessageWithRoom,
 ): Promise<LocalRun> {
   const creds = { uid: u.uid, gid: u.gid, groups: u.groups, home: u.record.homedir };
   const out = await ctx.pool.deliver(creds, { args, env, message });

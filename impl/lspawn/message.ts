@@ -6,6 +6,7 @@ import type { Fd, Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
 import { spawnReports, type SpawnReport } from '../../spec/spawn.ts';
+import type { MessageWithRoom } from '../lib/worker-protocol.ts';
 
 export interface OpenMessage {
   fd: Fd;
@@ -39,13 +40,15 @@ export async function openMessage(sys: Sys, messid: string, qmailqUid: number): 
   return { fd, size: st.size };
 }
 
-/** The whole file into memory (the caller bounds size); null on a read error (then: retry later). */
-export async function readMessage(sys: Sys, m: OpenMessage): Promise<Uint8Array | null> {
-  const buf = new Uint8Array(m.size);
-  let off = 0;
+/** The whole file into memory, after `room` free bytes (where the worker request's frame is built
+ *  around it: impl/lib/worker-protocol.ts MessageWithRoom); the caller bounds size. Null on a read
+ *  error (then: retry later). */
+export async function readMessage(sys: Sys, m: OpenMessage, room = 0): Promise<MessageWithRoom | null> {
+  const buf = new Uint8Array(room + m.size);
+  let off = room;
   try {
     while (off < buf.length) {
-      const n = await sys.fs.read(m.fd, buf, off, buf.length - off, off);
+      const n = await sys.fs.read(m.fd, buf, off, buf.length - off, off - room);
       if (n === 0) break;
       off += n;
     }
@@ -53,5 +56,5 @@ export async function readMessage(sys: Sys, m: OpenMessage): Promise<Uint8Array 
     if (e instanceof SysError) return null;
     throw e;
   }
-  return off === buf.length ? buf : buf.subarray(0, off);
+  return { buf: off === buf.length ? buf : buf.subarray(0, off), at: room };
 }

@@ -8,7 +8,7 @@
 // worker idle for workerIdleMs retires by itself.
 
 import type { Sys } from '../sys/types.ts';
-import type { DeliveryRequest } from '../lib/worker-protocol.ts';
+import type { OutgoingRequest } from '../lib/worker-protocol.ts';
 import { workerDeliveriesMax, workerIdleMs, workerPoolMax } from '../../spec/spawn.ts';
 import { Worker, type WorkerCreds, type WorkerOutcome } from './worker.ts';
 
@@ -56,7 +56,7 @@ export class WorkerPool {
     return this.workers.size;
   }
 
-  async deliver(creds: WorkerCreds, req: Omit<DeliveryRequest, 'id'>): Promise<WorkerOutcome> {
+  async deliver(creds: WorkerCreds, req: Omit<OutgoingRequest, 'id'>): Promise<WorkerOutcome> {
     const w = await this.acquire(creds);
     try {
       return await w.deliver(req);

@@ -9,7 +9,7 @@
 import type { Child, Fd, Sys } from '../sys/types.ts';
 import { SysError, type Errno } from '../sys/errors.ts';
 import { encodeFrame, FrameDecoder, FrameError } from '../lib/frame.ts';
-import { decodeReply, encodeQuit, encodeRequestFrame, type DeliveryRequest } from '../lib/worker-protocol.ts';
+import { decodeReply, encodeQuit, encodeRequestFrame, type OutgoingRequest } from '../lib/worker-protocol.ts';
 import { truncReportBytes, workerChannelFd } from '../../spec/spawn.ts';
 import { BatchWriter } from '../shared/batch-writer.ts';
 import type { LocalRun } from './local-child.ts';
@@ -62,7 +62,7 @@ export class Worker {
   }
 
   /** Runs one delivery on this worker; never rejects for the worker's sake. */
-  async deliver(req: Omit<DeliveryRequest, 'id'>): Promise<WorkerOutcome> {
+  async deliver(req: Omit<OutgoingRequest, 'id'>): Promise<WorkerOutcome> {
     await this.started;
     if (this.spawnError !== null) return { spawnFailed: this.spawnError };
     if (this.state === 'dead' || this.fd === null) return crashed;

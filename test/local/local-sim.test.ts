@@ -260,6 +260,23 @@ describe.each(modes)('qmail-local (%s)', (mode: Mode) => {
     expect(await run('bl')).toMatchObject({ code: 111, output: 'Uh-oh: first line of .qmail file is blank. (#4.2.1)\n' });
   });
 
+  it('tells a maildir it cannot enter (chdir) from one it cannot create in (temporary), as qmail\'s child does', async () => {
+    const w = await localWorld(22);
+    joeFile(w, 'File', 'not a maildir\n', 0o600);
+    joeDir(w, 'Shut', 0o600);
+    for (const sub of ['', '/cur', '/new']) joeDir(w, `NoTmp${sub}`);
+    for (const sub of ['', '/cur', '/new']) joeDir(w, `ReadOnly${sub}`);
+    joeDir(w, 'ReadOnly/tmp', 0o500);
+    const lines = { file: './File/\n', shut: './Shut/\n', notmp: './NoTmp/\n', ro: './ReadOnly/\n' };
+    for (const [ext, line] of Object.entries(lines)) joeFile(w, `.qmail-${ext}`, line);
+    const run = (ext: string) => runLocal(w, { mode, args: { dash: '-', ext }, message });
+    expect(await run('file')).toMatchObject({ code: 111, output: 'Unable to chdir to maildir. (#4.2.1)\n' });
+    expect(await run('shut')).toMatchObject({ code: 111, output: 'Unable to chdir to maildir. (#4.2.1)\n' });
+    expect(await run('notmp')).toMatchObject({ code: 111, output: 'Temporary error on maildir delivery. (#4.3.0)\n' });
+    expect(await run('ro')).toMatchObject({ code: 111, output: 'Temporary error on maildir delivery. (#4.3.0)\n' });
+    expect(dirNames(w, `${joe.home}/NoTmp/new`)).toEqual([]);
+  });
+
   it('the first failing line ends the run: earlier deliveries stay, later lines and forwards do not happen', async () => {
     const w = await localWorld(19);
     joeMaildir(w);

@@ -1,5 +1,6 @@
 // The one-copy frame encoders (encodeFieldsFrame, encodeRequestFrame, encodeReplyFrame) give the
-// same bytes as framing the payload encoders' output, and what they make decodes back whatever
+// same bytes as framing the payload encoders' output (a request around a message read with room
+// before it too, without copying it), and what they make decodes back whatever
 // pieces the stream cuts it into.
 //
 // Replay a failure: SEED=<n> npx vitest run test/lspawn/frames.test.ts
@@ -7,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeFields, encodeFieldsFrame, encodeFrame, FrameDecoder } from '../../impl/lib/frame.ts';
-import { decodeReply, decodeRequest, encodeReply, encodeReplyFrame, encodeRequest, encodeRequestFrame, type DeliveryRequest } from '../../impl/lib/worker-protocol.ts';
+import { decodeReply, decodeRequest, encodeReply, encodeReplyFrame, encodeRequest, encodeRequestFrame, requestRoomBytes, type DeliveryRequest } from '../../impl/lib/worker-protocol.ts';
 import { checkProperty } from '../support/seed.ts';
 
 const file = 'test/lspawn/frames.test.ts';
@@ -62,6 +63,20 @@ describe('one-copy frames', () => {
       };
       expect({ ...back, message: [...back.message] }).toEqual(want);
     }), { numRuns: 200 });
+  });
+
+  it('a request built around a message read with room before it is the same frame, a view of that buffer', async () => {
+    await checkProperty(file, fc.property(request, fc.integer({ min: -40, max: 40 }), fc.uint8Array({ minLength: 1, maxLength: 1 }), (r, slack, fill) => {
+      // room: what requestRoomBytes promises, give or take; too little falls back to a copy.
+      const room = Math.max(0, requestRoomBytes(r) + slack);
+      const buf = new Uint8Array(room + r.message.length).fill(fill[0] as number);
+      buf.set(r.message, room);
+      const frame = encodeRequestFrame({ ...r, message: { buf, at: room } });
+      expect(frame).toEqual(encodeRequestFrame(r));
+      const inPlace = frame.buffer === buf.buffer;
+      if (slack >= 0) expect(inPlace).toBe(true);
+      if (inPlace) expect(frame.byteOffset + frame.length).toBe(buf.length);
+    }), { numRuns: 300 });
   });
 
   it('an environment variable named __proto__ decodes as an entry, not a prototype change', () => {

@@ -69,6 +69,34 @@ describe('HostFs syncMetadata', () => {
     return expect(p).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('answers the direct paths\' edge cases as the threadpool mode does: ranges, closed fds, directories', async () => {
+    const edges = async (fs: HostFs, base: string): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      const fd = await fs.open(`${base}-e`, O.RDWR | O.CREAT | O.EXCL, 0o600);
+      const buf = new Uint8Array(4);
+      // A bad range is the caller's bug: a rejected promise (RangeError), never a synchronous throw.
+      for (const p of [fs.write(fd, buf, 3, 2), fs.read(fd, buf, -1, 1), fs.read(fd, buf, 0, 1.5)]) {
+        expect(p).toBeInstanceOf(Promise);
+        out.push(await p.then(() => 'ok', (e: unknown) => (e instanceof RangeError ? 'RangeError' : String(e))));
+      }
+      out.push(await fs.write(fd, enc('abcd')), await fs.read(fd, buf, 0, 4, 0));
+      await fs.close(fd);
+      out.push(await errno(fs.read(fd, buf, 0, 1, 0)), await errno(fs.write(fd, buf)), await errno(fs.close(fd)));
+      const d = await fs.open(dir, O.RDONLY | O.DIRECTORY);
+      out.push((await fs.fstat(d)).kind, await errno(fs.read(d, buf, 0, 1, 0)));
+      await fs.close(d);
+      const d2 = await fs.open(dir, O.RDONLY);
+      out.push((await fs.fstat(d2)).kind);
+      await fs.close(d2);
+      out.push(await errno(fs.open(`${base}-e`, O.RDONLY | O.DIRECTORY)), await errno(fs.open(`${base}-e/x`, O.RDONLY)));
+      return out;
+    };
+    const pooled = await edges(new HostFs(new FdTable(), () => 0o022), join(dir, 'edge-pooled'));
+    const direct = await edges(new HostFs(new FdTable(), () => 0o022, { syncMetadata: true }), join(dir, 'edge-direct'));
+    expect(direct).toEqual(pooled);
+    expect(direct).toEqual(['RangeError', 'RangeError', 'RangeError', 4, 4, 'EBADF:read', 'EBADF:write', 'EBADF:close', 'dir', 'EISDIR:read', 'dir', 'ENOTDIR:open', 'ENOTDIR:open']);
+  });
+
   it('leaves pipes as streams', async () => {
     const fds = new FdTable();
     const fs = new HostFs(fds, () => 0o022, { syncMetadata: true });

@@ -22,17 +22,30 @@ const fstatAsync = promisify(fstat);
 
 export class FdTable {
   private readonly entries = new Map<number, Promise<FdEntry>>();
+  /** The entries already settled, for HostFs's direct calls (no microtask to learn a kind). */
+  private readonly settled = new Map<number, FdEntry>();
 
   /** How to do IO on fd; classifies an fd we have not seen yet. */
   entry(fd: number): Promise<FdEntry> {
     let e = this.entries.get(fd);
     if (e === undefined) {
-      e = this.classifyInherited(fd);
-      this.entries.set(fd, e);
-      // A failed fstat (EBADF) must not stick: the number may be opened later.
-      e.catch(() => this.entries.delete(fd));
+      const p = this.classifyInherited(fd);
+      e = p;
+      this.entries.set(fd, p);
+      p.then(
+        (v) => {
+          if (this.entries.get(fd) === p) this.settled.set(fd, v);
+        },
+        // A failed fstat (EBADF) must not stick: the number may be opened later.
+        () => this.entries.delete(fd),
+      );
     }
     return e;
+  }
+
+  /** The entry of fd if it is known at once (opened or adopted here, or classified already). */
+  known(fd: number): FdEntry | undefined {
+    return this.settled.get(fd);
   }
 
   /** Records an fd this process just opened. `kind` is from fstat, `nonblock` from the open flags. */
@@ -40,7 +53,14 @@ export class FdTable {
     this.dropStale(fd);
     const e = classify(fd, kind, nonblock);
     this.entries.set(fd, Promise.resolve(e));
+    this.settled.set(fd, e);
     return e;
+  }
+
+  /** Forgets fd at once (its caller closes it: a regular file's, known()). */
+  drop(fd: number): void {
+    this.entries.delete(fd);
+    this.settled.delete(fd);
   }
 
   /** Takes over a socket Node created (a spawn pipe, an accepted or connected socket). */
@@ -49,14 +69,16 @@ export class FdTable {
     if (typeof fd !== 'number' || fd < 0) throw new Error('FdTable.adopt: socket has no fd');
     this.dropStale(fd);
     const stream = new StreamFd(fd, socket);
-    this.entries.set(fd, Promise.resolve({ kind: 'stream', stream }));
+    const e: FdEntry = { kind: 'stream', stream };
+    this.entries.set(fd, Promise.resolve(e));
+    this.settled.set(fd, e);
     return stream;
   }
 
   /** The entry of an fd being closed, forgotten; null when it was never classified. */
   async forget(fd: number): Promise<FdEntry | null> {
     const e = this.entries.get(fd);
-    this.entries.delete(fd);
+    this.drop(fd);
     if (e === undefined) return null;
     try {
       return await e;
@@ -85,7 +107,7 @@ export class FdTable {
 
   /** A new fd number cannot have a live entry: the kernel gave it out, so any entry is stale. */
   private dropStale(fd: number): void {
-    if (this.entries.has(fd)) this.entries.delete(fd);
+    this.drop(fd);
   }
 }
 

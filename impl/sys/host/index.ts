@@ -10,6 +10,7 @@ import { HostNet } from './net.ts';
 import { currentUmask, HostProc, hostSelf } from './proc.ts';
 import { HostRandom } from './random.ts';
 import { HostUsers } from './users.ts';
+import { applyV8Flags } from './v8-flags.ts';
 
 export interface HostSys extends Sys {
   log: HostLog;
@@ -25,6 +26,8 @@ export interface HostSysOptions {
    *  fsync and directory change waits in that pool: a daemon with many messages in flight needs
    *  more than 4 at once for the kernel to commit them together. */
   threadpool?: number;
+  /** V8 flags this program sets for itself before its code runs hot (v8-flags.ts). */
+  v8Flags?: readonly string[];
 }
 
 /** Where structured diagnostics go: fd 2, or for a 'protocol' program the DIAGFD fd (3..255). */
@@ -35,6 +38,7 @@ export function diagnosticsFd(opts: HostSysOptions, env: Record<string, string>)
 }
 
 export async function hostSys(opts: HostSysOptions = {}): Promise<HostSys> {
+  if (opts.v8Flags !== undefined) applyV8Flags(opts.v8Flags);
   // One fd table: a pipe from spawn or an accepted socket is the same fd to fs, proc and net.
   const fds = new FdTable();
   const self = await hostSelf();
