@@ -48,6 +48,8 @@ export const queueDirs: readonly QueueDirSpec[] = [
   { name: 'bounce', owner: 'qmails', mode: 0o700, split: 'never' },
   // Recycled info/local/remote files (spec/queue.md 7, impl/shared/file-pool.ts).
   { name: 'pool', owner: 'qmails', mode: 0o700, split: 'never', extension: true },
+  // Recycled mess/intd files, named by inode number (spec/queue.md 8, impl/shared/file-pool.ts).
+  { name: 'qpool', owner: 'qmailq', mode: 0o700, split: 'never', extension: true },
   { name: 'lock', owner: 'qmailq', mode: 0o750, split: 'never' },
 ];
 
@@ -80,6 +82,7 @@ export const messageFileModes: Readonly<Record<string, { owner: QmailUser; mode:
   remote: { owner: 'qmails', mode: 0o600 },
   bounce: { owner: 'qmails', mode: 0o600 },
   pool: { owner: 'qmails', mode: 0o600 },
+  qpool: { owner: 'qmailq', mode: 0o644 },
 };
 
 /** qmail-queue's umask (so mess/intd are created 0644). */

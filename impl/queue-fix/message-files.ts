@@ -82,7 +82,8 @@ async function checkFile(s: Scan, rel: string, name: string, st: Stat): Promise<
   }
   if (await fixAttributes(ctx, s.owners, rel, st, s.want)) await ctx.report.line('ok', shown(ctx, rel));
   if (s.spec.name === 'pid') return true; // pid/<pid>.<time>.<seq>: no message number yet
-  if (s.spec.name === 'pool') return true; // recycled files: slot numbers, not message numbers
+  // Recycled files: pool/'s slot numbers and qpool/'s inode numbers are not message numbers.
+  if (s.spec.name === 'pool' || s.spec.name === 'qpool') return true;
   if (!messageNumber.test(name)) {
     await ctx.report.line('warning', `unexpected file ${shown(ctx, rel)}`, 'not a message number; not changed');
     return false;

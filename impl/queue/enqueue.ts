@@ -8,6 +8,18 @@
 //
 // Used by the qmail-queue program (sources are fds 0 and 1) and in-process by long-lived services
 // that run as the queue owner (sources are buffers or sockets). Paths are absolute; no chdir.
+//
+// Where the queue has qpool/ (spec/queue.md 8, impl/shared/file-pool.ts), mess and intd are taken
+// from it rather than created, each with one rename, and overwritten:
+//   S1 → qpool/X: atime and mtime set to now, renamed to mess/S/X (the message number is X, its
+//        inode number, as for a created file); pid/ is not used
+//   S2 → written from offset 0, then cut to the length written if the old one was longer, then
+//        fsync (no old byte remains)
+//   S3 → qpool/Y renamed to intd/ID (a stale intd/ID is replaced by the rename, which removes it
+//        as the stale-intd rule does), written, cut and fsynced likewise
+//   S4 → qpool/ is fsynced with mess/S, before todo/ID is linked: on a file system whose renames
+//        are not atomic across a crash, a pool name must not come back beside a queued message's
+// With an empty pool each file is created as qmail does. The failure cleanup is unchanged.
 
 import type { Fd, Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
@@ -18,6 +30,7 @@ import { messagePath, messageFileModes, type QueueLayout } from '../../spec/queu
 import { EnvelopeParser, record } from '../lib/envelope.ts';
 import { intdHead } from '../lib/intd.ts';
 import { BufferedWriter } from '../shared/fdio.ts';
+import type { PoolTaker, Taken } from '../shared/file-pool.ts';
 
 /** A stream of bytes: read() returns 0 at EOF and throws on a read error. */
 export interface ByteSource {
@@ -40,6 +53,8 @@ export interface EnqueueInput {
   pid: number;
   /** pid/ file names: pid/<pid>.<startSec>.<seq>, seq drawn from this iterator. */
   pidNames: Iterable<string>;
+  /** qpool/'s taker (PoolTaker.forQueue(sys, dir, qpoolDirName)); none: every file is created. */
+  pool?: PoolTaker;
 }
 
 export interface Enqueued {
@@ -74,16 +89,22 @@ interface Made {
   messPath: string | null;
   intdFd: Fd | null;
   intdPath: string | null;
+  /** A file taken from qpool/ (qpool/ is synced), and its old length: the bytes past what we
+   *  write are cut off (-1: created, nothing to cut). */
+  messTaken: boolean;
+  intdTaken: boolean;
+  messOldBytes: number;
+  intdOldBytes: number;
 }
 
 export async function enqueue(sys: Sys, q: QueueLayout, input: EnqueueInput): Promise<Enqueued> {
-  const made: Made = { messFd: null, messPath: null, intdFd: null, intdPath: null };
+  const made: Made = { messFd: null, messPath: null, intdFd: null, intdPath: null, messTaken: false, intdTaken: false, messOldBytes: -1, intdOldBytes: -1 };
   let id: number | null = null;
   try {
     id = await makeMess(sys, q, input, made);
     await writeMess(sys, input, made);
     await writeIntd(sys, q, id, input, made);
-    await commit(sys, q, id, made);
+    await commit(sys, q, id, made, input.pool);
     await sys.fs.trigger(`${q.dir}/lock/trigger`);
     return { code: qq.ok, id };
   } catch (e) {
@@ -97,8 +118,17 @@ export async function enqueue(sys: Sys, q: QueueLayout, input: EnqueueInput): Pr
   }
 }
 
-/** S1 → S2: a fresh inode under pid/, named into mess/ by its own number. */
+/** S1 → S2: a recycled inode from qpool/, else a fresh one under pid/, named into mess/ by its
+ *  own number. */
 async function makeMess(sys: Sys, q: QueueLayout, input: EnqueueInput, made: Made): Promise<number> {
+  const taken = await takeMess(sys, q, input.pool);
+  if (taken !== null) {
+    made.messFd = taken.fd;
+    made.messPath = `${q.dir}/${messagePath('mess', taken.ino, q)}`; // S2: mess exists
+    made.messTaken = true;
+    made.messOldBytes = taken.size;
+    return taken.ino;
+  }
   let pidPath: string | null = null;
   let fd: Fd | null = null;
   let tries = 0;
@@ -129,20 +159,34 @@ async function makeMess(sys: Sys, q: QueueLayout, input: EnqueueInput, made: Mad
   return id;
 }
 
+async function takeMess(sys: Sys, q: QueueLayout, pool: PoolTaker | undefined): Promise<(Taken & { ino: number }) | null> {
+  if (pool === undefined) return null;
+  try {
+    await pool.refill();
+    return await pool.takeNamed((ino) => `${q.dir}/${messagePath('mess', ino, q)}`, sys.clock.nowMs());
+  } catch (e) {
+    if (e instanceof SysError) return null; // the pool is an optimisation: create as qmail does
+    throw e;
+  }
+}
+
 /** The Received line, then the message bytes exactly as read, then fsync. */
 async function writeMess(sys: Sys, input: EnqueueInput, made: Made): Promise<void> {
   const fd = made.messFd as Fd;
   const out = new BufferedWriter(sys, fd);
+  let bytes = input.received.length;
   await step(qq.tempWriteError, 'write mess', () => out.write(input.received));
   // Starts small and grows while reads fill it: most messages are a few KB.
   let buf = new Uint8Array(firstChunkBytes);
   for (;;) {
     const n = await step(qq.tempReadError, 'read message', () => input.message.read(buf));
     if (n === 0) break;
+    bytes += n;
     await step(qq.tempWriteError, 'write mess', () => out.write(buf.subarray(0, n)));
     if (n === buf.length && buf.length < ioChunkBytes) buf = new Uint8Array(Math.min(ioChunkBytes, buf.length * 4));
   }
   await step(qq.tempWriteError, 'write mess', () => out.flush());
+  if (bytes < made.messOldBytes) await step(qq.tempWriteError, 'truncate mess', () => sys.fs.ftruncate(fd, bytes));
   await step(qq.tempSyncMess, 'fsync mess', () => sys.fs.fsync(fd));
 }
 
@@ -153,11 +197,16 @@ const firstChunkBytes = 4096;
 /** S3: intd/ID with u, p and the envelope as read, checked record by record, then fsync. */
 async function writeIntd(sys: Sys, q: QueueLayout, id: number, input: EnqueueInput, made: Made): Promise<void> {
   const intdPath = `${q.dir}/${messagePath('intd', id, q)}`;
-  const fd = await openIntd(sys, intdPath, q, id);
+  const taken = await takeIntd(intdPath, input.pool);
+  const fd = taken?.fd ?? (await openIntd(sys, intdPath, q, id));
   made.intdFd = fd;
   made.intdPath = intdPath;
+  made.intdTaken = taken !== null;
+  made.intdOldBytes = taken?.size ?? -1;
   const out = new BufferedWriter(sys, fd);
-  await step(qq.tempWriteError, 'write intd', () => out.write(intdHead(input.uid, input.pid)));
+  const head = intdHead(input.uid, input.pid);
+  let bytes = head.length;
+  await step(qq.tempWriteError, 'write intd', () => out.write(head));
   const pending: Uint8Array[] = [];
   const parser = new EnvelopeParser({
     onSender: (addr) => pending.push(record(0x46, addr)),
@@ -168,14 +217,29 @@ async function writeIntd(sys: Sys, q: QueueLayout, id: number, input: EnqueueInp
     const n = await step(qq.tempReadError, 'read envelope', () => input.envelope.read(buf));
     if (n === 0) parser.end();
     else parser.push(buf.subarray(0, n));
-    for (const r of pending.splice(0)) await step(qq.tempWriteError, 'write intd', () => out.write(r));
+    for (const r of pending.splice(0)) {
+      bytes += r.length;
+      await step(qq.tempWriteError, 'write intd', () => out.write(r));
+    }
   }
   const err = parser.error;
   if (err === 'format') throw new Fail(qq.tempEnvelopeFormat, 'envelope format error');
   if (err === 'tooLong') throw new Fail(qq.permAddressTooLong, 'envelope address too long');
   if (err === 'eof') throw new Fail(qq.tempReadError, 'envelope ended before its final NUL');
   await step(qq.tempWriteError, 'write intd', () => out.flush());
+  if (bytes < made.intdOldBytes) await step(qq.tempWriteError, 'truncate intd', () => sys.fs.ftruncate(fd, bytes));
   await step(qq.tempSyncMess, 'fsync intd', () => sys.fs.fsync(fd));
+}
+
+async function takeIntd(intdPath: string, pool: PoolTaker | undefined): Promise<Taken | null> {
+  if (pool === undefined) return null;
+  try {
+    await pool.refill();
+    return await pool.takeAt(intdPath);
+  } catch (e) {
+    if (e instanceof SysError) return null;
+    throw e;
+  }
 }
 
 /** An intd/ID left by a message that died with our inode number before us is stale: we own the
@@ -193,10 +257,12 @@ async function openIntd(sys: Sys, intdPath: string, q: QueueLayout, id: number):
   return step(qq.tempIntd, 'create intd', () => sys.fs.open(intdPath, flags, mode));
 }
 
-/** S3 → S4: make the mess name durable, link todo, make the todo name durable. */
-async function commit(sys: Sys, q: QueueLayout, id: number, made: Made): Promise<void> {
+/** S3 → S4: make the mess name durable (and a take from qpool/), link todo, make the todo name
+ *  durable. */
+async function commit(sys: Sys, q: QueueLayout, id: number, made: Made, pool: PoolTaker | undefined): Promise<void> {
   const messDir = parentOf(made.messPath as string);
-  await step(qq.tempSyncDir, 'fsync mess directory', () => sys.fs.syncDir(messDir));
+  const dirs = pool !== undefined && (made.messTaken || made.intdTaken) ? [messDir, pool.dir] : [messDir];
+  await step(qq.tempSyncDir, 'fsync mess directory', () => Promise.all(dirs.map((d) => sys.fs.syncDir(d))));
   const todoPath = `${q.dir}/${messagePath('todo', id, q)}`;
   await step(qq.tempLinkTodo, 'link intd to todo', () => sys.fs.link(made.intdPath as string, todoPath));
   // From here the message is in the queue: never clean it up, whatever happens next.

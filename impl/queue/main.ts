@@ -21,6 +21,7 @@ import { SysError } from '../sys/errors.ts';
 import { qq } from '../../spec/exit-codes.ts';
 import { deathMs, pidAttemptsMax } from '../../spec/limits.ts';
 import { queueUmask } from '../../spec/queue.ts';
+import { PoolTaker, qpoolDirName } from '../shared/file-pool.ts';
 import { receivedLine, type SpecialUids } from '../lib/received.ts';
 import { qmailHome, queueLayout } from '../shared/queue-config.ts';
 import { enqueue, fdSource } from './enqueue.ts';
@@ -68,6 +69,8 @@ async function queue(sys: Sys, startMs: number): Promise<number> {
     uid: self.uid,
     pid: self.pid,
     pidNames: pidNames(self.pid, startSec),
+    // One readdir of qpool/ per run (a Node start costs far more); none when the queue lacks it.
+    pool: PoolTaker.forQueue(sys, layout.dir, qpoolDirName),
   });
   if (result.code === qq.ok) sys.log.event('debug', 'queue.accepted', { id: result.id, uid: self.uid });
   return result.code;

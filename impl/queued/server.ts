@@ -20,6 +20,7 @@ import { receivedLine, type SpecialUids } from '../lib/received.ts';
 import { FrameSink } from '../shared/frame-sink.ts';
 import { withDirGroupCommit } from '../shared/dir-sync.ts';
 import { enqueue, type ByteSource } from '../queue/enqueue.ts';
+import { PoolTaker, qpoolDirName } from '../shared/file-pool.ts';
 
 /** Pieces held in memory for all requests together before the loop stops reading. */
 export const bufferedBytesMax = 4 * 1024 * 1024;
@@ -116,6 +117,8 @@ export class QueueServer {
   private bug: { error: unknown } | null = null;
   /** pid/ names: one counter for the whole server, so requests started in the same second differ. */
   private seq = 0;
+  /** qpool/'s free files, read once and taken from until used up (impl/shared/file-pool.ts). */
+  private readonly pool: PoolTaker;
 
   constructor(
     private readonly sys: Sys,
@@ -123,6 +126,7 @@ export class QueueServer {
   ) {
     this.sink = new FrameSink(sys, o.outFd);
     this.qsys = withDirGroupCommit(sys);
+    this.pool = PoolTaker.forQueue(sys, o.layout.dir, qpoolDirName);
   }
 
   /** Serves until EOF on the input; 0 then, after every finished request is answered. */
@@ -223,6 +227,7 @@ export class QueueServer {
       uid: this.o.clientUid,
       pid: self.pid,
       pidNames: this.pidNames(Math.floor(startMs / 1000)),
+      pool: this.pool,
     }).finally(cancelDeath);
     this.requests.delete(id);
     // enqueue may have stopped early (no pid file, a bad envelope): what it left unread is dropped.

@@ -22,35 +22,80 @@
 // Hidden names a killed qmail-send left are removed at its next start (removeHidden). Slots bound
 // the pool: a give to an occupied slot frees the file that was there.
 // Without a pool/ directory (a queue made by another qmail) both sides create and unlink as qmail.
+//
+// qpool/: the same for qmailq's files (spec/queue.md 8), given by qmail-clean and
+// taken by qmail-queue and qmail-queued (impl/queue/enqueue.ts). Differences, and why:
+//   * A free file is named by its own inode number, qpool/<ino>, not by a slot: a message's number
+//     is its mess file's inode number (../shared/spec/queue.md 6.4), so the taker renames
+//     qpool/<X> straight to mess/S/X in one atomic step: no pid/ name, no link, no unlink, and no
+//     state in which the file has two names. A recycled inode gives the new message the old
+//     message's number: safe because the old message is fully gone (qmail-send sends foop/ID only
+//     after info/S/ID's removal is durable) and the file is published only once its old names'
+//     removal is durable (the hidden step, as above).
+//   * Before the rename into mess/ the taker sets the file's atime and mtime to now: qmail-send's
+//     OSSIFIED cleanup judges mess by its atime, and a recycled file keeps the old message's; seen
+//     in mess/ with it, a message being written now could be removed under qmail-queue.
+//   * Both sides check that the file has one name (lstat nlink 1): the giver before it publishes,
+//     the taker before it takes. On a file system whose renames are not atomic across a crash (or
+//     after another program's mistakes), a pool name may come back beside a name in use; such a
+//     file is never handed out: the pool's name of it is dropped. Nobody links from qpool/, so a
+//     file whose only name is in qpool/ cannot gain a second one meanwhile.
+//   * Two givers (qmail-send's and todo-proc's qmail-clean) and any number of takers share it:
+//     names are unique per inode, a take is one rename (the loser gets ENOENT and tries the next
+//     name), and a giver starting while another gives only removes a hidden name, which frees that
+//     file instead of recycling it.
+//   * Only intd/todo files are given: qmail-clean unlinks mess as qmail does. A remote delivery
+//     streams its mess from an open fd, and one that outlived its qmail-send (a spawner orphaned
+//     by a killed qmail-start) would read a later message's bytes out of a recycled inode; an
+//     unlinked file keeps its bytes for its readers. Nothing reads an intd/todo after qmail-clean's
+//     todo/ID (todo-proc has closed it before asking). A taken file may become a mess or an intd.
+//   * The pool is bounded by a count the giver keeps (recounted every recountEvery gives): past
+//     poolSlots free files it unlinks as qmail does instead of giving.
 
-import type { Fd, Sys } from '../sys/types.ts';
+import type { Fd, Stat, Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
 import { isSysError, SysError } from '../sys/errors.ts';
 
 export const poolDirName = 'pool';
+/** qmailq's pool: given intd/todo files, taken as mess or intd (spec/queue.md 8). */
+export const qpoolDirName = 'qpool';
 /** Files the pool holds at most: a few times the messages in flight in todo-proc's batches and
  *  qmail-send's deliveries, so that in steady state nearly every file is recycled. */
 export const poolSlots = 4096;
+/** The by-inode giver recounts the pool's files every this many gives (takers empty it meanwhile). */
+const recountEvery = 256;
+
+export interface PoolOptions {
+  /** The pool's directory under the queue; default pool/. */
+  dirName?: string;
+  /** qpool/'s naming: a free file is named by its inode number, published only with one name. */
+  byInode?: boolean;
+}
 
 /** qmail-send's side. */
 export class PoolGiver {
   private next = 0;
+  /** byInode: free files counted at open and at every recount, plus those published since. */
+  private free = 0;
+  private sinceCount = 0;
 
   private constructor(
     private readonly sys: Sys,
     readonly dir: string,
     private enabled: boolean,
+    private readonly byInode: boolean,
   ) {}
 
   /** The queue's pool, with the hidden leftovers of an earlier run removed; disabled when the
    *  queue has no pool/ (a queue made by another qmail). */
-  static async open(sys: Sys, queueDir: string): Promise<PoolGiver> {
-    const dir = `${queueDir}/${poolDirName}`;
+  static async open(sys: Sys, queueDir: string, opts: PoolOptions = {}): Promise<PoolGiver> {
+    const dir = `${queueDir}/${opts.dirName ?? poolDirName}`;
+    const byInode = opts.byInode === true;
     let names: string[];
     try {
       names = await sys.fs.readdir(dir);
     } catch (e) {
-      if (e instanceof SysError) return new PoolGiver(sys, dir, false);
+      if (e instanceof SysError) return new PoolGiver(sys, dir, false, byInode);
       throw e;
     }
     for (const name of names.filter((n) => n.startsWith('.')).sort()) {
@@ -58,7 +103,13 @@ export class PoolGiver {
         if (!(e instanceof SysError)) throw e;
       });
     }
-    return new PoolGiver(sys, dir, true);
+    const giver = new PoolGiver(sys, dir, true, byInode);
+    giver.free = names.filter((n) => !n.startsWith('.')).length;
+    return giver;
+  }
+
+  get isEnabled(): boolean {
+    return this.enabled;
   }
 
   /** Step 1 of a give: `path` leaves its directory for a hidden name in the pool. 'gone' when
@@ -67,6 +118,12 @@ export class PoolGiver {
    *  (the caller's "unable to unlink" path). */
   async retire(path: string, hidden: string): Promise<'pooled' | 'gone' | 'kept'> {
     if (!this.enabled) return 'kept';
+    if (this.byInode) {
+      // A full pool (nobody takes: e.g. a queue drained while nothing arrives) costs a give
+      // nothing but its count: the file is unlinked as qmail does.
+      if (++this.sinceCount >= recountEvery) await this.recount();
+      if (this.free >= poolSlots) return 'kept';
+    }
     try {
       await this.sys.fs.rename(path, `${this.dir}/${hidden}`);
       return 'pooled';
@@ -86,37 +143,159 @@ export class PoolGiver {
   /** Step 3 of a give, once the old name's removal is durable: the file is free. A failure leaves
    *  the hidden name, removed at the next start. */
   async publish(hidden: string): Promise<void> {
+    if (this.byInode) return this.publishByInode(hidden);
     const slot = this.next;
     this.next = (this.next + 1) % poolSlots;
     await this.sys.fs.rename(`${this.dir}/${hidden}`, `${this.dir}/${slot}`).catch((e: unknown) => {
       if (!(e instanceof SysError)) throw e;
     });
   }
+
+  /** A give that cannot be completed (its old name's removal is not known durable): the hidden
+   *  name goes, and the file with it unless another name holds it. */
+  async discard(hidden: string): Promise<void> {
+    await this.sys.fs.unlink(`${this.dir}/${hidden}`).catch((e: unknown) => {
+      if (!(e instanceof SysError)) throw e;
+    });
+  }
+
+  /** qpool/: free under its inode number, if the hidden name is its only one and the pool has
+   *  room; else the hidden name goes. */
+  private async publishByInode(hidden: string): Promise<void> {
+    const from = `${this.dir}/${hidden}`;
+    let st: Stat;
+    try {
+      st = await this.sys.fs.lstat(from);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      return; // removed by a giver starting meanwhile: the file is freed, not recycled
+    }
+    if (st.kind !== 'file' || st.nlink !== 1 || this.free >= poolSlots) return this.discard(hidden);
+    try {
+      await this.sys.fs.rename(from, `${this.dir}/${st.ino}`);
+      this.free++;
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+    }
+  }
+
+  private async recount(): Promise<void> {
+    this.sinceCount = 0;
+    try {
+      this.free = (await this.sys.fs.readdir(this.dir)).filter((n) => !n.startsWith('.')).length;
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+    }
+  }
 }
 
-/** todo-proc's side. */
+/** A file taken from qpool/, open for writing, and its length then. */
+export interface Taken {
+  fd: Fd;
+  size: number;
+}
+
+/** todo-proc's side (pool/), and qmail-queue's (qpool/: takeNamed, takeAt). */
 export class PoolTaker {
   private names: string[] = [];
+  /** The directory did not exist: a queue made by another qmail, nothing to take ever. */
+  private missing = false;
 
   constructor(
     private readonly sys: Sys,
     readonly dir: string,
   ) {}
 
-  static forQueue(sys: Sys, queueDir: string): PoolTaker {
-    return new PoolTaker(sys, `${queueDir}/${poolDirName}`);
+  static forQueue(sys: Sys, queueDir: string, dirName: string = poolDirName): PoolTaker {
+    return new PoolTaker(sys, `${queueDir}/${dirName}`);
   }
 
   /** Reads the pool's free names (a batch calls it once when it has none left). */
   async refill(): Promise<void> {
-    if (this.names.length > 0) return;
+    if (this.names.length > 0 || this.missing) return;
     try {
       const all = await this.sys.fs.readdir(this.dir);
       // Taken from the end: the highest slots first, the ones a give reaches last.
       this.names = all.filter((n) => !n.startsWith('.')).sort((a, b) => Number(a) - Number(b));
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
+      if (isSysError(e, 'ENOENT')) this.missing = true;
       this.names = [];
+    }
+  }
+
+  /** qpool/: a free file X renamed to pathOf(X), with atime and mtime set to touchMs first, and
+   *  open for writing at offset 0 (its old bytes still in it). null when the pool has nothing to
+   *  give. pathOf(X) must be a name nothing else uses (mess/S/X: the inode is ours alone). size is
+   *  the file's length when taken: the caller cuts it only if it writes less. */
+  async takeNamed(pathOf: (ino: number) => string, touchMs: number): Promise<Taken & { ino: number } | null> {
+    for (let name = this.names.pop(); name !== undefined; name = this.names.pop()) {
+      const ino = Number(name);
+      const from = `${this.dir}/${name}`;
+      const size = /^[0-9]{1,16}$/.test(name) ? await this.freeSize(from, ino) : null;
+      if (size === null) continue;
+      const path = pathOf(ino);
+      try {
+        await this.sys.fs.utimes(from, touchMs, touchMs);
+        await this.sys.fs.rename(from, path);
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e;
+        if (isSysError(e, 'ENOENT')) continue; // taken by another qmail-queue meanwhile
+        return null;
+      }
+      const fd = await this.openTaken(path);
+      if (fd !== null) return { fd, ino, size };
+    }
+    return null;
+  }
+
+  /** qpool/: a free file renamed to `path` (replacing what was there) and open for writing at
+   *  offset 0; null when the pool has nothing to give. */
+  async takeAt(path: string): Promise<Taken | null> {
+    for (let name = this.names.pop(); name !== undefined; name = this.names.pop()) {
+      const from = `${this.dir}/${name}`;
+      const size = /^[0-9]{1,16}$/.test(name) ? await this.freeSize(from, Number(name)) : null;
+      if (size === null) continue;
+      try {
+        await this.sys.fs.rename(from, path);
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e;
+        if (isSysError(e, 'ENOENT')) continue;
+        return null;
+      }
+      const fd = await this.openTaken(path);
+      if (fd !== null) return { fd, size };
+    }
+    return null;
+  }
+
+  /** Is qpool/<ino> a plain file with that inode number and no other name? If it has another
+   *  name (a crash brought a pool name back beside a name in use) or is misnamed, the pool's name
+   *  of it is dropped: it is not free. Its size when free, else null. */
+  private async freeSize(from: string, ino: number): Promise<number | null> {
+    let st: Stat;
+    try {
+      st = await this.sys.fs.lstat(from);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      return null; // taken meanwhile
+    }
+    if (st.kind === 'file' && st.nlink === 1 && st.ino === ino) return st.size;
+    await this.sys.fs.unlink(from).catch((u: unknown) => {
+      if (!(u instanceof SysError)) throw u;
+    });
+    return null;
+  }
+
+  private async openTaken(path: string): Promise<Fd | null> {
+    try {
+      return await this.sys.fs.open(path, O.WRONLY);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      await this.sys.fs.unlink(path).catch((u: unknown) => {
+        if (!(u instanceof SysError)) throw u;
+      });
+      return null;
     }
   }
 
@@ -132,16 +311,8 @@ export class PoolTaker {
         if (isSysError(e, 'ENOENT')) continue; // that slot was emptied meanwhile (queue-fix)
         return null;
       }
-      try {
-        return await this.sys.fs.open(path, O.WRONLY);
-      } catch (e) {
-        if (!(e instanceof SysError)) throw e;
-        // Not ours to write (a stray file with another owner): it goes, and the caller creates.
-        await this.sys.fs.unlink(path).catch((u: unknown) => {
-          if (!(u instanceof SysError)) throw u;
-        });
-        return null;
-      }
+      // Not ours to write (a stray file with another owner): it goes, and the caller creates.
+      return this.openTaken(path);
     }
     return null;
   }

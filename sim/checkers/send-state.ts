@@ -1,6 +1,6 @@
 // After a run of qmail-send: is the queue empty, and is every log line in the grammar?
 //   queue: nothing in mess, intd, todo, info, local, remote, bounce or pid (split or flat); pool/'s
-//          recycled files are not messages;
+//          and qpool/'s recycled files are not messages;
 //   log:   every line parses (spec/log.ts), the last one ends with \n.
 
 import type { SimFsApi } from '../fs-api.ts';
@@ -10,20 +10,25 @@ import { logLines, parseLogLine, type LogEvent } from '../../spec/log.ts';
 
 type Fs = Pick<SimFsApi, 'peekDir'> & Partial<Pick<SimFsApi, 'peekStat'>>;
 
-/** Every file left in the queue's message directories, as paths; and in pool/, a hidden name (a
- *  give that never finished: qmail-send's start removes them) or a file with a second name (free
- *  and in use at once), which the pool's protocol never leaves (spec/queue.md 7). */
+/** Every file left in the queue's message directories, as paths; and in pool/ and qpool/, a hidden
+ *  name (a give that never finished: qmail-send's and qmail-clean's start remove them) or a file
+ *  with a second name (free and in use at once), which the pools' protocol never leaves
+ *  (spec/queue.md 7, 8); in qpool/, also a file not named by its inode number. */
 export function queueLeftovers(fs: Fs, q: QueueLayout): string[] {
   const out: string[] = [];
-  const pool = `${q.dir}/pool`;
-  for (const name of fs.peekDir(pool) ?? []) {
-    const nlink = fs.peekStat?.(`${pool}/${name}`)?.nlink ?? 1;
-    if (name.startsWith('.')) out.push(`${pool}/${name}`);
-    else if (nlink !== 1) out.push(`${pool}/${name} (${nlink} names)`);
+  for (const dir of ['pool', 'qpool']) {
+    const pool = `${q.dir}/${dir}`;
+    for (const name of fs.peekDir(pool) ?? []) {
+      const st = fs.peekStat?.(`${pool}/${name}`);
+      const nlink = st?.nlink ?? 1;
+      if (name.startsWith('.')) out.push(`${pool}/${name}`);
+      else if (nlink !== 1) out.push(`${pool}/${name} (${nlink} names)`);
+      else if (dir === 'qpool' && st !== undefined && st !== null && String(st.ino) !== name) out.push(`${pool}/${name} (inode ${st.ino})`);
+    }
   }
   for (const spec of queueDirs) {
-    // pool/ holds recycled files with no message in them (spec/queue.md 7).
-    if (spec.name === '' || spec.name === 'lock' || spec.name === 'pool') continue;
+    // pool/ and qpool/ hold recycled files with no message in them (spec/queue.md 7, 8).
+    if (spec.name === '' || spec.name === 'lock' || spec.name === 'pool' || spec.name === 'qpool') continue;
     const top = `${q.dir}/${spec.name}`;
     const dirs = isSplit(spec, q) ? Array.from({ length: q.split }, (_, s) => `${top}/${s}`) : [top];
     for (const d of dirs) for (const name of fs.peekDir(d) ?? []) out.push(`${d}/${name}`);

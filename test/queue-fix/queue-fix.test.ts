@@ -140,12 +140,14 @@ describe('queue-fix: message files', () => {
     expect(mode(join(q, 'info/1/4'))).toBe(0o600);
   });
 
-  it("checks pool/'s recycled files for their mode only: slot and hidden names are not messages, nothing moves", async () => {
+  it("checks pool/'s and qpool/'s recycled files for their mode only: slot, inode and hidden names are not messages, nothing moves", async () => {
     writeFileSync(join(q, 'pool/7'), 'Tsomeone@x\0', { mode: 0o644 });
     writeFileSync(join(q, 'pool/.12.l'), 'Tother@x\0', { mode: 0o600 });
+    writeFileSync(join(q, 'qpool/5'), 'u1\0p2\0Fa@b\0', { mode: 0o600 });
     const r = await fix(['-u', q]);
-    expect(lines(r)).toEqual(['fixed: chmod 0600 queue/pool/7 (was 0644)']);
+    expect(lines(r)).toEqual(['fixed: chmod 0600 queue/pool/7 (was 0644)', 'fixed: chmod 0644 queue/qpool/5 (was 0600)']);
     expect(readdirSync(join(q, 'pool')).sort()).toEqual(['.12.l', '7']);
+    expect(readdirSync(join(q, 'qpool'))).toEqual(['5']);
   });
 
   it('moves a message to its split subdirectory (ID mod split)', async () => {

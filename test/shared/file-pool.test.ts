@@ -10,7 +10,6 @@
 // and the test shows the walk finds that.
 
 import { describe, expect, it } from 'vitest';
-import type { Chooser } from '../../sim/fs-api.ts';
 import type { Sys } from '../../impl/sys/types.ts';
 import { O } from '../../impl/sys/types.ts';
 import { latin1, latin1Bytes } from '../../impl/lib/latin1.ts';
@@ -18,6 +17,7 @@ import { PoolGiver, PoolTaker } from '../../impl/shared/file-pool.ts';
 import { Kernel } from '../../sim/kernel.ts';
 import { installQmail, simIds } from '../../sim/install.ts';
 import { addProgram } from '../sim/helpers.ts';
+import { walkCrashStates } from '../support/crash-walk.ts';
 
 type Variant = 'protocol' | 'publish-at-once';
 
@@ -61,42 +61,16 @@ async function world(variant: Variant): Promise<{ k: Kernel; done: () => boolean
   return { k, done: () => h.status() !== null, queue: q };
 }
 
-/** Answers a prefix, then 0; records each question's n (for the depth-first walk). */
-class Walk {
-  readonly ns: number[] = [];
-  constructor(readonly answers: number[]) {}
-  readonly choose: Chooser = (n) => {
-    const j = this.ns.length;
-    this.ns.push(n);
-    if (j >= this.answers.length) this.answers.push(0);
-    return this.answers[j] as number;
-  };
-  next(): number[] | null {
-    const used = this.answers.slice(0, this.ns.length);
-    for (let j = used.length - 1; j >= 0; j--) if ((used[j] as number) < (this.ns[j] as number) - 1) return [...used.slice(0, j), (used[j] as number) + 1];
-    return null;
-  }
-}
-
 /** Every crash point and state; the states where local/1/1 holds someone else's bytes. */
 async function explore(variant: Variant): Promise<{ states: number; bad: string[] }> {
   const clean = await world(variant);
   const events = (await clean.k.run({ until: clean.done })).events;
   expect(clean.done()).toBe(true);
-  let states = 0;
   const bad: string[] = [];
-  for (let at = 0; at <= events; at++) {
-    for (let answers: number[] | null = []; answers !== null; ) {
-      const w = await world(variant);
-      await w.k.run({ maxEvents: at });
-      const walk: Walk = new Walk(answers);
-      w.k.powerLoss(walk.choose);
-      states++;
-      const f = w.k.fs.peekFile(`${w.queue}/local/1/1`);
-      if (f !== null && latin1(f) !== 'Tone@sim.example\0') bad.push(`at ${at} choices ${walk.answers.join(',')}: local/1/1 holds ${JSON.stringify(latin1(f))}`);
-      answers = walk.next();
-    }
-  }
+  const states = await walkCrashStates(0, events, () => world(variant), (w, label) => {
+    const f = w.k.fs.peekFile(`${w.queue}/local/1/1`);
+    if (f !== null && latin1(f) !== 'Tone@sim.example\0') bad.push(`${label}: local/1/1 holds ${JSON.stringify(latin1(f))}`);
+  });
   return { states, bad };
 }
 
