@@ -1,9 +1,11 @@
 // `qsim run --scenario mta-crash`: the whole MTA with the real local channel under power losses and
 // kill -9 (sim/scenarios/mta-crash.ts), from the command line. Flags: --seed, --messages (2000),
-// --crashes (faults, 20), --profile, --split. Prints the counts, the duplicates the 6.3 window
+// --crashes (faults, 20), --profile, --split, --remote (peers: scripted SMTP peers, the default;
+// unresolved: every remote recipient held, deferred). Prints the counts, the duplicates the 6.3 window
 // allowed, the violations, and a line that replays the run.
 
 import type { CrashProfile } from './fs-api.ts';
+import type { RemoteMode } from './scenarios/mta-world.ts';
 import type { CliHost } from './cli.ts';
 import { runMtaCrash, type MtaCrashOpts, type MtaCrashResult } from './scenarios/mta-crash.ts';
 import { tableText, verdictText } from './cli-report.ts';
@@ -14,11 +16,13 @@ export interface MtaCliArgs {
   crashes?: number;
   profile: CrashProfile;
   split?: number;
+  remote?: RemoteMode;
 }
 
 export async function runMtaCli(host: CliHost, a: MtaCliArgs): Promise<number> {
   const opts: MtaCrashOpts = {
     seed: a.seed ?? host.freshSeed(), messages: a.messages ?? 2000, faults: a.crashes ?? 20, profile: a.profile, split: a.split ?? 7,
+    ...(a.remote === undefined ? {} : { remote: a.remote }),
   };
   host.out(`qsim run: scenario mta-crash, seed ${opts.seed}, commit ${host.commit}\n`);
   const t0 = host.wallMs();
@@ -28,7 +32,8 @@ export async function runMtaCli(host: CliHost, a: MtaCliArgs): Promise<number> {
 }
 
 export function mtaReplayCommand(o: MtaCrashOpts): string {
-  return `npx tsx scripts/qsim.ts run --scenario mta-crash --seed ${o.seed} --messages ${o.messages} --crashes ${o.faults} --profile ${o.profile} --split ${o.split ?? 7}`;
+  const remote = o.remote === undefined || o.remote === 'peers' ? '' : ` --remote ${o.remote}`;
+  return `npx tsx scripts/qsim.ts run --scenario mta-crash --seed ${o.seed} --messages ${o.messages} --crashes ${o.faults} --profile ${o.profile} --split ${o.split ?? 7}${remote}`;
 }
 
 function mtaReport(r: MtaCrashResult, o: MtaCrashOpts, wallSec: number): string {

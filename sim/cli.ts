@@ -44,7 +44,7 @@ export interface CliHost {
 
 const profiles: readonly CrashProfile[] = ['posix', 'ext4-ordered', 'sync'];
 
-const usage = `usage: qsim list\n       qsim run --scenario NAME (from qsim list) [--seed N] [--size N] [--profile P] [--html FILE]\n       qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--listen-as root|qmaild] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
+const usage = `usage: qsim list\n       qsim run --scenario NAME (from qsim list) [--seed N] [--size N] [--profile P] [--html FILE]\n       qsim run [--scenario queue-crash|mta-crash|net-crash] [--seed N] [--messages N] [--clients N] [--crashes N] [--profile posix|ext4-ordered|sync] [--split N] [--bigtodo] [--listen-as root|qmaild] [--remote peers|unresolved] [--html FILE]\n       qsim explore --help for its flags (sim/cli-explore.ts)\n       qsim replay-queue PATH|TARBALL [--seed N] [--faults N] [--profile P] [--kinds power,kill-send,...] [--html FILE]\n`;
 
 export async function runCli(host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = host.argv;
@@ -61,7 +61,7 @@ export async function runCli(host: CliHost): Promise<number> {
     host.err(usage);
     return 2;
   }
-  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag', html: 'string', size: 'string', 'listen-as': 'string' });
+  const parsed = parseArgs(rest, { seed: 'int', messages: 'int', clients: 'int', crashes: 'int', profile: 'string', split: 'int', bigtodo: 'flag', scenario: 'string', 'check-determinism': 'flag', html: 'string', size: 'string', 'listen-as': 'string', remote: 'string' });
   if ('error' in parsed) {
     host.err(`qsim: ${parsed.error}\n${usage}`);
     return 2;
@@ -78,7 +78,12 @@ export async function runCli(host: CliHost): Promise<number> {
   }
   if (scenario === 'mta-crash') {
     const num = (k: string): number | undefined => a[k] as number | undefined;
-    return runMtaCli(host, { seed: num('seed'), messages: num('messages'), crashes: num('crashes'), profile, split: num('split') });
+    const remote = a['remote'] ?? 'peers';
+    if (remote !== 'peers' && remote !== 'unresolved') {
+      host.err(`qsim: --remote peers|unresolved\n${usage}`);
+      return 2;
+    }
+    return runMtaCli(host, { seed: num('seed'), messages: num('messages'), crashes: num('crashes'), profile, split: num('split'), remote });
   }
   if (scenario === 'net-crash') {
     const num = (k: string): number | undefined => a[k] as number | undefined;

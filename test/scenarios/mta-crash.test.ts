@@ -122,6 +122,13 @@ describe('MTA crash property with the real local channel (sim)', () => {
     await expectQsimRunReplays(['run', '--scenario', 'mta-crash', '--seed', '3', '--messages', '30', '--crashes', '3'], 'npx tsx scripts/qsim.ts run --scenario mta-crash --seed 3 --messages 30 --crashes 3 --profile posix --split 7');
   });
 
+  it('qsim run --scenario mta-crash --remote unresolved runs the world whose remote domain never resolves, and its replay line says so', async () => {
+    await expectQsimRunReplays(
+      ['run', '--scenario', 'mta-crash', '--seed', '3', '--messages', '30', '--crashes', '3', '--remote', 'unresolved'],
+      'npx tsx scripts/qsim.ts run --scenario mta-crash --seed 3 --messages 30 --crashes 3 --profile posix --split 7 --remote unresolved',
+    );
+  });
+
   it.runIf(large)('thousands of messages flow: 2000 messages, 20 faults', async () => {
     const r = await holds({ seed: Number(env['SEED'] ?? 20260406), messages: 2000, faults: 20, profile: (env['PROFILE'] ?? 'posix') as CrashProfile });
     console.info(`mta-crash large: ${JSON.stringify({ counts: r.counts, faults: r.faults, found: r.found })}`);
