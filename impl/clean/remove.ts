@@ -16,6 +16,7 @@
 // recycled.
 
 import type { Sys } from '../sys/types.ts';
+import { mayExist } from '../shared/fdio.ts';
 import { isSysError, SysError } from '../sys/errors.ts';
 import { cleanReply, type CleanReply } from '../../spec/send.ts';
 import { messagePath, type QueueLayout } from '../../spec/queue.ts';
@@ -68,23 +69,6 @@ export async function runGroup(sys: Sys, layout: QueueLayout, cmds: CleanCommand
   return final;
 }
 
-/** Is there a name to unlink (foop's intd/ID)? An lstat on the event loop costs less than an
- *  unlink's threadpool round trip that fails ENOENT, which is foop's usual case for intd/ID
- *  (todo-proc's todo/ID command removed it). intd/ cannot gain this name meanwhile: qmail-queue
- *  makes intd/ID only after linking mess/S/ID, which exists until this command's second unlink.
- *  Any other answer than ENOENT leaves the decision to unlink(2). The directory is synced all the
- *  same (an earlier attempt's unlink may not be durable yet). */
-async function mayExist(sys: Sys, path: string): Promise<boolean> {
-  try {
-    await sys.fs.lstat(path);
-    return true;
-  } catch (e) {
-    if (isSysError(e, 'ENOENT')) return false;
-    if (e instanceof SysError) return true;
-    throw e;
-  }
-}
-
 interface Removed {
   ok: boolean;
   /** The directories to sync. */
@@ -101,7 +85,11 @@ async function removeNames(sys: Sys, paths: string[], cmd: CleanCommand & { kind
   for (const [i, path] of paths.entries()) {
     // Synced even after ENOENT: an unlink by an earlier, unsynced attempt may still be pending.
     r.dirs.push(dirOf(path));
-    if (cmd.kind === 'message' && i === 0 && !(await mayExist(sys, path))) continue;
+    // foop's intd/ID is usually gone (todo-proc's todo/ID command removed it): an lstat on the
+    // event loop costs less than an unlink's threadpool round trip that fails ENOENT. intd/ cannot
+    // gain this name meanwhile (qmail-queue makes intd/ID only after linking mess/S/ID, which exists
+    // until this command's second name goes); any answer but ENOENT leaves it to unlink(2).
+    if (cmd.kind === 'message' && i === 0 && !(await mayExist(sys, path, true))) continue;
     const tag = cmd.kind === 'message' ? (i === 0 ? 'i' : 'm') : 't';
     // mess is not given (see the header): only intd/todo files are recycled.
     const keep = pool === undefined || given || tag === 'm';

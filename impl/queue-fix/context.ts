@@ -4,6 +4,7 @@
 import type { Stat, Sys } from '../sys/types.ts';
 import { isSysError } from '../sys/errors.ts';
 import type { Report } from './report.ts';
+export { statOrNull } from '../shared/fdio.ts';
 
 export interface FixContext {
   sys: Sys;
@@ -29,15 +30,6 @@ export function shown(ctx: FixContext, rel: string): string {
   return ctx.shownAs.endsWith('/') ? ctx.shownAs.slice(0, -1) : ctx.shownAs;
 }
 
-/** stat, with "does not exist" as null; every other failure is the caller's problem. */
-export async function statOrNull(sys: Sys, path: string): Promise<Stat | null> {
-  try {
-    return await sys.fs.stat(path);
-  } catch (e) {
-    if (isSysError(e, 'ENOENT')) return null;
-    throw e;
-  }
-}
 
 /** readdir, sorted so that reports read the same on every run (the sim shuffles readdir). */
 export async function sortedEntries(sys: Sys, path: string): Promise<string[]> {

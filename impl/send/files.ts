@@ -7,6 +7,7 @@ import { isSysError, SysError } from '../sys/errors.ts';
 import { channelNames, type Channel } from '../../spec/send.ts';
 import { messagePath, type QueueLayout } from '../../spec/queue.ts';
 import { latin1 } from '../lib/latin1.ts';
+export { statOrNull } from '../shared/fdio.ts';
 
 export type QueueDir = 'info' | 'local' | 'remote' | 'mess' | 'todo' | 'intd' | 'bounce';
 
@@ -27,15 +28,6 @@ export function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/'));
 }
 
-/** stat that answers null for "no such file" and throws every other SysError. */
-export async function statOrNull(sys: Sys, path: string): Promise<Stat | null> {
-  try {
-    return await sys.fs.stat(path);
-  } catch (e) {
-    if (isSysError(e, 'ENOENT')) return null;
-    throw e;
-  }
-}
 
 const infoHeadBytes = 2048;
 

@@ -10,6 +10,7 @@
 
 import type { Stat, Sys } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
+import { statOrNull } from './fdio.ts';
 
 /** A file changed less than this before the controls were read is read again next time. */
 export const controlsSettleMs = 2000;
@@ -38,7 +39,7 @@ export async function takeControlSnapshot(sys: Sys, dir: string, names: readonly
     if (st !== null) {
       files.set(name, statSignature(st));
       ok &&= settled(st);
-    } else if ((await lstatOrNull(sys, `${dir}/${name}`)) !== null) ok = false;
+    } else if ((await statOrNull(sys, `${dir}/${name}`, true)) !== null) ok = false;
   }
   return ok ? { dir: statSignature(dirStat), files } : null;
 }
@@ -58,21 +59,4 @@ export async function controlSnapshotHolds(sys: Sys, dir: string, snap: ControlS
   }
 }
 
-/** stat, with ENOENT as null; other failures throw. */
-export async function statOrNull(sys: Sys, path: string): Promise<Stat | null> {
-  try {
-    return await sys.fs.stat(path);
-  } catch (e) {
-    if (e instanceof SysError && e.code === 'ENOENT') return null;
-    throw e;
-  }
-}
 
-async function lstatOrNull(sys: Sys, path: string): Promise<Stat | null> {
-  try {
-    return await sys.fs.lstat(path);
-  } catch (e) {
-    if (e instanceof SysError && e.code === 'ENOENT') return null;
-    throw e;
-  }
-}

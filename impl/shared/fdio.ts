@@ -1,9 +1,9 @@
 // Byte IO helpers over Sys fds: whole reads and writes, a buffered writer, small files.
 
-import type { Fd, Sys } from '../sys/types.ts';
+import type { Fd, Stat, Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
 import { ioChunkBytes } from '../../spec/limits.ts';
-import { isSysError } from '../sys/errors.ts';
+import { isSysError, SysError } from '../sys/errors.ts';
 import { concat } from '../lib/envelope.ts';
 
 /** Writes all of buf (write(2) may be short). */
@@ -119,6 +119,29 @@ export async function unlinkIfThere(sys: Sys, path: string): Promise<boolean> {
     return true;
   } catch (e) {
     if (isSysError(e, 'ENOENT')) return false;
+    throw e;
+  }
+}
+
+/** stat (lstat with `link`), with "no such file" as null; every other failure throws. */
+export async function statOrNull(sys: Sys, path: string, link = false): Promise<Stat | null> {
+  try {
+    return await (link ? sys.fs.lstat(path) : sys.fs.stat(path));
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return null;
+    throw e;
+  }
+}
+
+/** Might the file exist? Any answer but "no such file" counts as yes, so that a caller in doubt
+ *  keeps (or unlinks and lets unlink(2) decide). stat, or lstat with `link`. */
+export async function mayExist(sys: Sys, path: string, link = false): Promise<boolean> {
+  try {
+    await (link ? sys.fs.lstat(path) : sys.fs.stat(path));
+    return true;
+  } catch (e) {
+    if (isSysError(e, 'ENOENT')) return false;
+    if (e instanceof SysError) return true;
     throw e;
   }
 }

@@ -15,7 +15,7 @@
 // the qmails side, removeMessage and sweepPid on the qmailq side (qmail-clean).
 
 import type { Sys } from '../sys/types.ts';
-import { unlinkIfThere } from './fdio.ts';
+import { mayExist, statOrNull, unlinkIfThere } from './fdio.ts';
 import { isSysError, SysError } from '../sys/errors.ts';
 import { messagePath, splitOf, type QueueLayout } from '../../spec/queue.ts';
 
@@ -131,27 +131,6 @@ async function unlinkSynced(sys: Sys, dir: string, rel: string): Promise<void> {
 }
 
 
-async function statOrNull(sys: Sys, path: string) {
-  try {
-    return await sys.fs.stat(path);
-  } catch (e) {
-    if (isSysError(e, 'ENOENT')) return null;
-    throw e;
-  }
-}
-
-/** Does the file exist? Any answer but "no such file" counts as yes: when in doubt, keep the
- *  message (qmail's cleanup_do skips on every stat error but ENOENT in the same way). */
-async function mayExist(sys: Sys, path: string): Promise<boolean> {
-  try {
-    await sys.fs.stat(path);
-    return true;
-  } catch (e) {
-    if (isSysError(e, 'ENOENT')) return false;
-    if (e instanceof SysError) return true;
-    throw e;
-  }
-}
 
 async function entries(sys: Sys, dir: string): Promise<string[]> {
   try {

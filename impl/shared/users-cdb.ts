@@ -23,7 +23,8 @@ import type { UserRecord } from '../local/types.ts';
 import { qlx, usersCdbBytesMax, usersFiles } from '../../spec/users.ts';
 import { assignLookup, userRecordOf } from '../lib/assign.ts';
 import { CdbError, CdbReader } from '../lib/cdb.ts';
-import { statOrNull, statSignature } from './control-snapshot.ts';
+import { statSignature } from './control-snapshot.ts';
+import { statOrNull } from './fdio.ts';
 
 export type UsersCdbResult = { record: UserRecord } | { none: true } | { qlx: number };
 
