@@ -15,6 +15,9 @@
 //   floor          the same file-system work per message in C with nothing else (bench/floor.c):
 //                  what this machine allows at all, and the kernel's CPU share per message.
 //
+// A timed run starts only once the last bench's tree removal is 40 s old (bench/settle.ts: ext4
+// without a journal charges every new inode for its block group's recent deletions).
+//
 // Alone: `npx tsx bench/drain.ts [--quick]` after `npm run build`, as root. Nothing here asserts
 // a time. For finding where a drain spends its time (with `--one`): DRAIN_LOG=FILE keeps the
 // activity log with each line's arrival time; DRAIN_CPU_PROF=DIR makes every program of the
@@ -22,6 +25,7 @@
 // program with those node flags.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { markTeardown, settle } from './settle.ts';
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -210,6 +214,7 @@ async function drain(n: number, concurrencylocal: number, wrap: string[] = []): 
     configure(inst, concurrencylocal);
     profileInto(inst, process.env['DRAIN_CPU_PROF']);
     await (await fill(inst, n, 32)).go();
+    await settle();
     const t0 = performance.now();
     const m = startMta(inst, wrap);
     const w = await watch(inst, m, n, t0);
@@ -217,6 +222,7 @@ async function drain(n: number, concurrencylocal: number, wrap: string[] = []): 
     return w;
   } finally {
     rmSync(inst.dir, { recursive: true, force: true });
+    markTeardown();
   }
 }
 
@@ -245,6 +251,7 @@ async function endToEnd(n: number, concurrencylocal: number): Promise<Watched & 
   const inst = installWithUsers('qbench-e2e-', users);
   try {
     configure(inst, concurrencylocal);
+    await settle();
     const m = startMta(inst);
     await m.ready;
     const writer = await fill(inst, n, 32);
@@ -257,6 +264,7 @@ async function endToEnd(n: number, concurrencylocal: number): Promise<Watched & 
     return { ...w, queuedS };
   } finally {
     rmSync(inst.dir, { recursive: true, force: true });
+    markTeardown();
   }
 }
 
@@ -278,6 +286,7 @@ async function fsyncs(n: number): Promise<string> {
     return `${((f + d) / n).toFixed(2)} per message (${f} fsync + ${d} fdatasync for ${n} messages; plus the writer's own)`;
   } finally {
     rmSync(inst.dir, { recursive: true, force: true });
+    markTeardown();
   }
 }
 

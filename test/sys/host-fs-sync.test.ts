@@ -1,6 +1,6 @@
-// HostFs with syncMetadata (the delivery worker's and qmail-lspawn's mode): the same answers and the
-// same errnos as the default threadpool mode, for every call it makes direct; FIFOs and pipes
-// unchanged; fsync still works.
+// HostFs with syncMetadata (the daemons' mode), and with syncDirectoryOps too (the delivery
+// worker's): the same answers and the same errnos as the default threadpool mode, for every call
+// it makes direct; FIFOs and pipes unchanged; fsync still works.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,16 +57,21 @@ describe('HostFs syncMetadata', () => {
   it('answers as the threadpool mode does', async () => {
     const pooled = await script(new HostFs(new FdTable(), () => 0o022), join(dir, 'pooled'));
     const direct = await script(new HostFs(new FdTable(), () => 0o022, { syncMetadata: true }), join(dir, 'direct'));
+    const dirOps = await script(new HostFs(new FdTable(), () => 0o022, { syncMetadata: true, syncDirectoryOps: true }), join(dir, 'dirops'));
     expect(direct).toEqual(pooled);
+    expect(dirOps).toEqual(pooled);
     expect(direct).toContain('ENOENT:open');
+    expect(dirOps).toContain('EEXIST:open');
     expect(statSync(join(dir, 'direct-f')).size).toBe(11);
+    expect(statSync(join(dir, 'dirops-f')).size).toBe(11);
   });
 
-  it('a failing direct call rejects its promise, it does not throw synchronously', () => {
-    const fs = new HostFs(new FdTable(), () => 0o022, { syncMetadata: true });
-    const p = fs.stat(join(dir, 'nope'));
-    expect(p).toBeInstanceOf(Promise);
-    return expect(p).rejects.toMatchObject({ code: 'ENOENT' });
+  it('a failing direct call rejects its promise, it does not throw synchronously', async () => {
+    const fs = new HostFs(new FdTable(), () => 0o022, { syncMetadata: true, syncDirectoryOps: true });
+    for (const p of [fs.stat(join(dir, 'nope')), fs.unlink(join(dir, 'nope')), fs.link(join(dir, 'nope'), join(dir, 'nope2')), fs.rename(join(dir, 'nope'), join(dir, 'nope2')), fs.open(join(dir, 'nope/x'), O.WRONLY | O.CREAT | O.EXCL, 0o600)]) {
+      expect(p).toBeInstanceOf(Promise);
+      await expect(p).rejects.toMatchObject({ code: expect.stringMatching(/^ENOENT$/) });
+    }
   });
 
   it('answers the direct paths\' edge cases as the threadpool mode does: ranges, closed fds, directories', async () => {
@@ -93,7 +98,9 @@ describe('HostFs syncMetadata', () => {
     };
     const pooled = await edges(new HostFs(new FdTable(), () => 0o022), join(dir, 'edge-pooled'));
     const direct = await edges(new HostFs(new FdTable(), () => 0o022, { syncMetadata: true }), join(dir, 'edge-direct'));
+    const dirOps = await edges(new HostFs(new FdTable(), () => 0o022, { syncMetadata: true, syncDirectoryOps: true }), join(dir, 'edge-dirops'));
     expect(direct).toEqual(pooled);
+    expect(dirOps).toEqual(pooled);
     expect(direct).toEqual(['RangeError', 'RangeError', 'RangeError', 4, 4, 'EBADF:read', 'EBADF:write', 'EBADF:close', 'dir', 'EISDIR:read', 'dir', 'ENOTDIR:open', 'ENOTDIR:open']);
   });
 
