@@ -5,7 +5,7 @@
 
 import type { Program, SpawnOpts, Stat } from '../impl/sys/types.ts';
 import { O, S } from '../impl/sys/types.ts';
-import { SysError } from '../impl/sys/errors.ts';
+import { sysError } from './syscall.ts';
 import type { Cred, Ctx, SimFsApi } from './fs-api.ts';
 import type { Creds } from './proc.ts';
 import type { Programs } from './programs.ts';
@@ -26,7 +26,7 @@ export interface Loaded {
 /** The program at `path`, checked with the credentials the child will have before the exec. */
 export function loadProgram(fs: SimFsApi, programs: Programs, ctx: Ctx, path: string): Loaded {
   const st = fs.stat(ctx, path);
-  if (st.kind !== 'file' || !mayExec(ctx.cred, st)) throw new SysError('EACCES', 'execve', path);
+  if (st.kind !== 'file' || !mayExec(ctx.cred, st)) throw sysError('EACCES', 'execve', path);
   // Reading needs no r bit for exec: the kernel reads the file itself, as root would.
   const of = fs.open({ ...ctx, cred: { uid: 0, gid: 0, groups: [0] } }, path, O.RDONLY, 0);
   const head = new Uint8Array(shebangBytesMax);
@@ -37,9 +37,9 @@ export function loadProgram(fs: SimFsApi, programs: Programs, ctx: Ctx, path: st
     fs.close(of);
   }
   const name = parseShebang(head.subarray(0, n));
-  if (name === null) throw new SysError('ENOEXEC', 'execve', path);
+  if (name === null) throw sysError('ENOEXEC', 'execve', path);
   const main = programs.get(name);
-  if (main === undefined) throw new SysError('ENOENT', 'execve', path);
+  if (main === undefined) throw sysError('ENOENT', 'execve', path);
   return { main, name, exe: resolvePath(ctx.cwd, path), stat: st };
 }
 
@@ -66,14 +66,14 @@ export function credsForSpawn(parent: Creds, opts: Pick<SpawnOpts, 'uid' | 'gid'
   const asked = opts.uid !== undefined || opts.gid !== undefined || opts.groups !== undefined;
   if (!asked) return parent;
   // As on the host: groups need a gid, and changed credentials start from [gid] alone.
-  if (opts.groups !== undefined && opts.gid === undefined) throw new SysError('EINVAL', 'spawn');
+  if (opts.groups !== undefined && opts.gid === undefined) throw sysError('EINVAL', 'spawn');
   const uid = opts.uid ?? parent.euid;
   const gid = opts.gid ?? parent.egid;
   const groups = opts.groups ?? [gid];
   const same = uid === parent.euid && gid === parent.egid && sameSet(groups, parent.groups);
-  if (parent.euid !== 0 && !same) throw new SysError('EPERM', 'spawn');
+  if (parent.euid !== 0 && !same) throw sysError('EPERM', 'spawn');
   for (const id of [uid, gid, ...groups]) {
-    if (!(Number.isInteger(id) && id >= 0)) throw new SysError('EINVAL', 'spawn');
+    if (!(Number.isInteger(id) && id >= 0)) throw sysError('EINVAL', 'spawn');
   }
   return { uid, gid, euid: uid, egid: gid, groups: [...groups] };
 }
@@ -92,8 +92,8 @@ export function ctxOf(c: Creds, cwd: string, umask: number): Ctx {
 /** The cwd the child starts in: must be a directory the child may search. */
 export function checkCwd(fs: SimFsApi, ctx: Ctx, cwd: string): string {
   const st = fs.stat(ctx, cwd);
-  if (st.kind !== 'dir') throw new SysError('ENOTDIR', 'chdir', cwd);
-  if (!maySearch(ctx.cred, st)) throw new SysError('EACCES', 'chdir', cwd);
+  if (st.kind !== 'dir') throw sysError('ENOTDIR', 'chdir', cwd);
+  if (!maySearch(ctx.cred, st)) throw sysError('EACCES', 'chdir', cwd);
   return resolvePath(ctx.cwd, cwd);
 }
 

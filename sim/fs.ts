@@ -1,5 +1,5 @@
-// SimFs: the simulated file system. memfs's Node holds each inode's bytes, mode and owner; this
-// class adds what the simulator needs and memfs lacks: stable inode numbers reused like a real
+// SimFs: the simulated file system. NodeData (fs/node-data.ts) holds each inode's bytes, mode and
+// owner; this class adds what the simulator needs: stable inode numbers reused like a real
 // kernel's, per-call credentials with Linux's permission rules, virtual timestamps, FIFOs, ENOSPC
 // and fault injection, and a durability overlay with a crash model (spec/faults.md).
 //
@@ -14,7 +14,7 @@ import { crash } from './fs/crash.ts';
 import { Durability } from './fs/durable.ts';
 import type { Image } from './fs/image.ts';
 import { checkInvariants } from './fs/invariants.ts';
-import { Inode, asBuffer, inGroup, modeOf, permits, rootIno, utf8Bytes } from './fs/inode.ts';
+import { Inode, inGroup, modeOf, permits, rootIno, utf8Bytes } from './fs/inode.ts';
 import { isDot, pathBytesMax, resolve, type Resolved } from './fs/path.ts';
 import { Table } from './fs/table.ts';
 import { sysError } from './syscall.ts';
@@ -124,7 +124,7 @@ export class SimFs implements SimFsApi {
     const grow = Math.max(0, at + length - inode.size);
     if (this.table.used + grow > this.capacity) throw sysError('ENOSPC', 'write');
     const bytes = buf.subarray(offset, offset + length);
-    inode.node.write(asBuffer(bytes), 0, length, at);
+    inode.node.write(bytes, 0, length, at);
     this.table.used += grow;
     this.touchData(inode);
     this.dura.write(inode, at, bytes, inode.mtimeMs);
@@ -485,6 +485,7 @@ export class SimFs implements SimFsApi {
   private addEntry(dir: Inode, name: string, inode: Inode, now: number): void {
     if (dir.entries === null || dir.entries.has(name)) throw new Error(`fs: addEntry ${dir.ino}/${name}`);
     dir.entries.set(name, inode.ino);
+    if (inode.kind === 'dir' || inode.kind === 'symlink') this.table.dirNamesGen++;
     inode.links++;
     if (inode.entries !== null) {
       inode.parent = dir.ino;
@@ -498,6 +499,7 @@ export class SimFs implements SimFsApi {
   private dropEntry(dir: Inode, name: string, inode: Inode, now: number): void {
     if (dir.entries?.get(name) !== inode.ino) throw new Error(`fs: dropEntry ${dir.ino}/${name}`);
     dir.entries.delete(name);
+    if (inode.kind === 'dir' || inode.kind === 'symlink') this.table.dirNamesGen++;
     inode.links--;
     if (inode.entries !== null) dir.subdirs--;
     inode.ctimeMs = now;

@@ -4,7 +4,7 @@
 // no signal is sent); a write of at most pipeAtomicBytes is all or nothing; a larger one may be
 // short. Blocking itself is the kernel's business: these methods answer 'empty' or 'full'.
 
-import { SysError } from '../impl/sys/errors.ts';
+import { sysError } from './syscall.ts';
 import { assert } from './assert.ts';
 import { WaitQueue } from './wait-queue.ts';
 
@@ -57,7 +57,7 @@ export class Channel {
 
   /** Bytes written, or 'full' when the caller must wait. Throws EPIPE when no reader is left. */
   write(src: Uint8Array, offset: number, length: number): number | 'full' {
-    if (this.readers === 0 && this.sink === null) throw new SysError('EPIPE', 'write');
+    if (this.readers === 0 && this.sink === null) throw sysError('EPIPE', 'write');
     if (length === 0) return 0;
     if (this.sink !== null) {
       if (this.sink !== 'discard') this.sink.push(src.slice(offset, offset + length));

@@ -3,7 +3,7 @@
 // creates and ends processes; sim/sys.ts turns one into a Sys.
 
 import type { ExitStatus, Fd, Signal, Sys } from '../impl/sys/types.ts';
-import { SysError } from '../impl/sys/errors.ts';
+import { sysError } from './syscall.ts';
 import type { Ctx } from './fs-api.ts';
 import type { Desc } from './files.ts';
 import type { Prng } from './prng.ts';
@@ -73,15 +73,24 @@ export class SimProcess {
     this.random = init.random;
   }
 
-  /** What SimFs checks: effective credentials, cwd, umask. */
+  /** What SimFs checks: effective credentials, cwd, umask. The same object until one of them
+   *  changes (SimFs only reads it): a path syscall takes one at every call. */
   ctx(): Ctx {
     const c = this.creds;
-    return { cred: { uid: c.euid, gid: c.egid, groups: c.groups }, cwd: this.cwd, umask: this.umask };
+    const last = this.lastCtx;
+    if (last !== null && this.lastCtxCreds === c && last.cwd === this.cwd && last.umask === this.umask) return last;
+    const ctx: Ctx = { cred: { uid: c.euid, gid: c.egid, groups: c.groups }, cwd: this.cwd, umask: this.umask };
+    this.lastCtx = ctx;
+    this.lastCtxCreds = c;
+    return ctx;
   }
+
+  private lastCtx: Ctx | null = null;
+  private lastCtxCreds: Creds | null = null;
 
   desc(fd: Fd, syscall: string): Desc {
     const d = this.fds.get(fd);
-    if (d === undefined) throw new SysError('EBADF', syscall);
+    if (d === undefined) throw sysError('EBADF', syscall);
     return d;
   }
 
@@ -89,7 +98,7 @@ export class SimProcess {
   install(d: Desc, syscall: string, min = 0): Fd {
     let fd = min;
     while (this.fds.has(fd)) fd++;
-    if (fd >= fdsMax) throw new SysError('EMFILE', syscall);
+    if (fd >= fdsMax) throw sysError('EMFILE', syscall);
     this.fds.set(fd, d);
     d.refs++;
     return fd;

@@ -17,9 +17,9 @@ import { openPath } from './sys-open.ts';
 export function makeFs(k: Kernel, p: SimProcess): Fs {
   const fs = k.fs;
   /** A path operation: the Ctx is taken now, at the call, as a kernel does at syscall entry. */
-  const onPath = <T>(name: string, path: string, op: (ctx: Ctx) => T, extra?: Record<string, unknown>): Promise<T> => {
+  const onPath = <T>(name: string, path: string, op: (ctx: Ctx) => T, detail: Record<string, unknown> = { path }): Promise<T> => {
     const ctx = p.ctx();
-    return k.syscall(p, name, 'meta', () => op(ctx), { path, ...extra });
+    return k.syscall(p, name, 'meta', () => op(ctx), detail);
   };
   return {
     open(path, flags, mode = 0o666) {
@@ -56,10 +56,10 @@ export function makeFs(k: Kernel, p: SimProcess): Fs {
       return onPath('lstat', path, (ctx) => fs.lstat(ctx, path));
     },
     link(existing, newPath) {
-      return onPath('link', existing, (ctx) => fs.link(ctx, existing, newPath), { to: newPath });
+      return onPath('link', existing, (ctx) => fs.link(ctx, existing, newPath), { path: existing, to: newPath });
     },
     rename(oldPath, newPath) {
-      return onPath('rename', oldPath, (ctx) => fs.rename(ctx, oldPath, newPath), { to: newPath });
+      return onPath('rename', oldPath, (ctx) => fs.rename(ctx, oldPath, newPath), { path: oldPath, to: newPath });
     },
     unlink(path) {
       return onPath('unlink', path, (ctx) => fs.unlink(ctx, path));
@@ -74,10 +74,10 @@ export function makeFs(k: Kernel, p: SimProcess): Fs {
       return onPath('readdir', path, (ctx) => fs.readdir(ctx, path));
     },
     chmod(path, mode) {
-      return onPath('chmod', path, (ctx) => fs.chmod(ctx, path, mode), { mode });
+      return onPath('chmod', path, (ctx) => fs.chmod(ctx, path, mode), { path, mode });
     },
     chown(path, uid, gid) {
-      return onPath('chown', path, (ctx) => fs.chown(ctx, path, uid, gid), { uid, gid });
+      return onPath('chown', path, (ctx) => fs.chown(ctx, path, uid, gid), { path, uid, gid });
     },
     utimes(path, atimeMs, mtimeMs) {
       return onPath('utimes', path, (ctx) => fs.utimes(ctx, path, atimeMs, mtimeMs));

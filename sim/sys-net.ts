@@ -2,13 +2,12 @@
 // whose ends are ordinary fds, and DNS answers from the world's table.
 
 import type { Accepted, Address, Listener, Net } from '../impl/sys/types.ts';
-import { SysError } from '../impl/sys/errors.ts';
 import type { Kernel } from './kernel.ts';
 import type { ListenerState } from './net.ts';
 import { backlogMax } from './net.ts';
 import type { SimProcess } from './proc.ts';
 import { msToUs } from './clock.ts';
-import { Blocked } from './syscall.ts';
+import { Blocked, sysError } from './syscall.ts';
 
 export function makeNet(k: Kernel, p: SimProcess): Net {
   return {
@@ -37,7 +36,7 @@ function listen(k: Kernel, p: SimProcess, local: Address): Listener {
 }
 
 function accept(p: SimProcess, l: ListenerState): Accepted | Blocked {
-  if (l.closed) throw new SysError('EBADF', 'accept');
+  if (l.closed) throw sysError('EBADF', 'accept');
   const c = l.backlog[0];
   if (c === undefined) return new Blocked(l.acceptors);
   const fd = p.install(c.desc, 'accept');
@@ -60,14 +59,14 @@ function connect(k: Kernel, p: SimProcess, remote: Address, timeoutMs: number): 
   const fault = k.net.hostFault(remote.host);
   if (fault === 'timeout') {
     return k.syscall(p, 'connect', 'net', () => {
-      throw new SysError('ETIMEDOUT', 'connect', remote.host);
+      throw sysError('ETIMEDOUT', 'connect', remote.host);
     }, detail, msToUs(timeoutMs));
   }
   return k.syscall(p, 'connect', 'net', () => {
-    if (fault === 'unreachable') throw new SysError('EHOSTUNREACH', 'connect', remote.host);
+    if (fault === 'unreachable') throw sysError('EHOSTUNREACH', 'connect', remote.host);
     const l = fault === 'refuse' ? undefined : k.net.find(remote);
     if (l === undefined || l.closed || l.backlog.length >= backlogMax) {
-      throw new SysError('ECONNREFUSED', 'connect', remote.host);
+      throw sysError('ECONNREFUSED', 'connect', remote.host);
     }
     const [mine, theirs] = k.files.socketPair('socket', p.creds.euid, p.creds.egid, k.wallMs());
     const local: Address = { host: p.ip, port: k.net.ephemeralPort(p.ip) };

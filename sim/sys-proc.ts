@@ -2,14 +2,14 @@
 // fd wiring), signals and exit.
 
 import type { Child, Fd, Proc, ProcSelf, Signal, SpawnOpts } from '../impl/sys/types.ts';
-import { ProgramExit, SysError } from '../impl/sys/errors.ts';
+import { ProgramExit } from '../impl/sys/errors.ts';
 import type { Desc } from './files.ts';
 import type { Kernel } from './kernel.ts';
 import type { SimProcess } from './proc.ts';
 import { checkCwd, credsAfterExec, credsForSpawn, ctxOf, loadProgram, maySearch } from './exec.ts';
 import { deliverSignal } from './lifecycle.ts';
 import { resolvePath } from './path.ts';
-import { Blocked } from './syscall.ts';
+import { Blocked, sysError } from './syscall.ts';
 
 export function makeProc(k: Kernel, p: SimProcess): Proc {
   const c = p.creds;
@@ -24,8 +24,8 @@ export function makeProc(k: Kernel, p: SimProcess): Proc {
       const ctx = p.ctx();
       return k.syscall(p, 'chdir', 'meta', () => {
         const st = k.fs.stat(ctx, path);
-        if (st.kind !== 'dir') throw new SysError('ENOTDIR', 'chdir', path);
-        if (!maySearch(ctx.cred, st)) throw new SysError('EACCES', 'chdir', path);
+        if (st.kind !== 'dir') throw sysError('ENOTDIR', 'chdir', path);
+        if (!maySearch(ctx.cred, st)) throw sysError('EACCES', 'chdir', path);
         p.cwd = resolvePath(ctx.cwd, path);
       }, { path });
     },
@@ -90,18 +90,18 @@ function checkSameAs(specs: SpawnOpts['fds']): void {
   for (const s of specs) {
     if (s === null || typeof s !== 'object') continue;
     const target = specs[s.sameAs];
-    if (!(Number.isInteger(s.sameAs) && (typeof target === 'number' || target === 'pipe'))) throw new SysError('EINVAL', 'spawn');
+    if (!(Number.isInteger(s.sameAs) && (typeof target === 'number' || target === 'pipe'))) throw sysError('EINVAL', 'spawn');
   }
 }
 
 /** kill(2): root may signal anyone; others only processes with the same real or effective uid. */
 function sendSignal(k: Kernel, from: SimProcess, pid: number, sig: Signal): void {
-  if (!(Number.isInteger(pid) && pid > 0)) throw new SysError('EINVAL', 'kill');
+  if (!(Number.isInteger(pid) && pid > 0)) throw sysError('EINVAL', 'kill');
   const to = k.procs.get(pid);
-  if (to === undefined) throw new SysError('ESRCH', 'kill');
+  if (to === undefined) throw sysError('ESRCH', 'kill');
   const mine = [from.creds.uid, from.creds.euid];
   const allowed = from.creds.euid === 0 || mine.includes(to.creds.uid) || mine.includes(to.creds.euid);
-  if (!allowed) throw new SysError('EPERM', 'kill');
+  if (!allowed) throw sysError('EPERM', 'kill');
   // POSIX: a signal a process sends itself is delivered before kill() returns, so a process that
   // kills itself never runs on (the kernel then leaves this very syscall unsettled).
   if (to === from) deliverSignal(k, to, sig);
@@ -110,13 +110,13 @@ function sendSignal(k: Kernel, from: SimProcess, pid: number, sig: Signal): void
 
 /** setgroups + setgid + setuid as root: real, effective (and saved) ids all become the new ones. */
 function setCreds(p: SimProcess, uid: number, gid: number, groups: number[]): void {
-  for (const id of [uid, gid, ...groups]) if (!(Number.isInteger(id) && id >= 0)) throw new SysError('EINVAL', 'setuid');
-  if (p.creds.euid !== 0) throw new SysError('EPERM', 'setuid');
+  for (const id of [uid, gid, ...groups]) if (!(Number.isInteger(id) && id >= 0)) throw sysError('EINVAL', 'setuid');
+  if (p.creds.euid !== 0) throw sysError('EPERM', 'setuid');
   p.creds = { uid, gid, euid: uid, egid: gid, groups: [...groups] };
 }
 
 function onSignal(p: SimProcess, sig: Signal, handler: () => void): () => void {
-  if (sig === 'SIGKILL' || sig === 'SIGSTOP') throw new SysError('EINVAL', 'sigaction');
+  if (sig === 'SIGKILL' || sig === 'SIGSTOP') throw sysError('EINVAL', 'sigaction');
   const list = p.handlers.get(sig) ?? [];
   list.push(handler);
   p.handlers.set(sig, list);

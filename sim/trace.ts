@@ -22,7 +22,7 @@ export class Trace {
   private readonly keepLines: number;
   private readonly sink: ((line: string) => void) | undefined;
   private readonly observe: TraceOptions['observe'];
-  // Two independent 32-bit FNV-1a style lanes make a 64-bit fingerprint without BigInt.
+  // Two 32-bit polynomial lanes (see Lanes) make a 64-bit fingerprint without BigInt.
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
   private count = 0;
@@ -41,15 +41,16 @@ export class Trace {
 
   record(tUs: number, pid: number, event: string, fields?: Record<string, unknown>, keep = true): void {
     this.observe?.(pid, event, fields);
-    // A line nobody keeps or receives (most syscalls) is hashed as it would be written, unbuilt.
-    if (!keep && this.sink === undefined && plainKeys(fields)) {
-      this.mixRecord(tUs, pid, event, fields);
-      this.count++;
-      return;
+    // Every record is hashed as its line would be written, unbuilt where formatLine writes it by
+    // hand; the line itself is built only when someone keeps or receives it (most syscalls: no one).
+    let line: string | null = null;
+    if (!this.mixRecord(tUs, pid, event, fields)) {
+      line = formatLine(tUs, pid, event, fields);
+      this.mix(line);
     }
-    const line = formatLine(tUs, pid, event, fields);
-    this.mix(line);
     this.count++;
+    if (!keep && this.sink === undefined) return;
+    line ??= formatLine(tUs, pid, event, fields);
     this.sink?.(line);
     if (!keep) return;
     this.lines.push(line);
@@ -64,28 +65,32 @@ export class Trace {
     return t.hash();
   }
 
-  /** 16 hex digits over every record so far, in order. */
+  /** 16 hex digits over every record so far, in order (each lane finalised, so that similar traces
+   *  do not give similar-looking hashes). */
   hash(): string {
-    return hex8(this.h1) + hex8(this.h2);
+    return hex8(fmix(this.h1)) + hex8(fmix(this.h2));
   }
 
-  /** mix(formatLine(...)) for fields formatLine writes by hand (plainKeys), without the line. */
-  private mixRecord(tUs: number, pid: number, event: string, fields: Record<string, unknown> | undefined): void {
+  /** mix(formatLine(...)) without the line, for fields formatLine writes by hand; false (nothing
+   *  mixed) when a key needs the general way. Constant pieces (keys, event names, the record's own
+   *  keys, digits) are mixed as precomputed maps of their whole text, one step each. */
+  private mixRecord(tUs: number, pid: number, event: string, fields: Record<string, unknown> | undefined): boolean {
     ha = this.h1;
     hb = this.h2;
-    mixText('{"t":');
+    mixMap(tOpen);
     mixMs(tUs);
-    mixText(',"pid":');
+    mixMap(pidKey);
     mixNumber(pid);
-    mixText(',"event":');
-    mixJsonString(event);
+    mixMap(eventKey);
+    mixConst(event);
     if (fields !== undefined) {
       for (const key in fields) {
         if (!Object.hasOwn(fields, key)) continue;
+        if (key === 't' || key === 'pid' || key === 'event' || key === '__proto__' || isIndexKey(key)) return false;
         const v = fields[key];
         if (v === undefined) continue;
         mixChar(0x2c);
-        mixJsonString(key);
+        mixConst(key);
         mixChar(0x3a);
         if (typeof v === 'string') mixJsonString(v);
         else if (typeof v === 'number') mixNumber(v);
@@ -93,20 +98,20 @@ export class Trace {
       }
     }
     mixChar(0x7d);
-    this.h1 = Math.imul(ha ^ 0x0a, 0x01000193) >>> 0;
-    this.h2 = (Math.imul(hb ^ 0x0a, 0x5bd1e995) ^ (hb >>> 13)) >>> 0;
+    mixChar(0x0a);
+    this.h1 = ha;
+    this.h2 = hb;
+    return true;
   }
 
+  /** One line and its newline. */
   private mix(line: string): void {
-    let a = this.h1;
-    let b = this.h2;
-    for (let i = 0; i < line.length; i++) {
-      const c = line.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-    }
-    this.h1 = Math.imul(a ^ 0x0a, 0x01000193) >>> 0;
-    this.h2 = (Math.imul(b ^ 0x0a, 0x5bd1e995) ^ (b >>> 13)) >>> 0;
+    ha = this.h1;
+    hb = this.h2;
+    mixText(line);
+    mixChar(0x0a);
+    this.h1 = ha;
+    this.h2 = hb;
   }
 }
 
@@ -126,23 +131,46 @@ export function formatLine(tUs: number, pid: number, event: string, fields: Reco
   return `${line}}`;
 }
 
-/** Whether formatLine writes these fields by hand (no key it must write the general way). */
-function plainKeys(fields: Record<string, unknown> | undefined): boolean {
-  if (fields === undefined) return true;
-  for (const key in fields) {
-    if (!Object.hasOwn(fields, key)) continue;
-    if (key === 't' || key === 'pid' || key === 'event' || key === '__proto__' || isIndexKey(key)) return false;
+// ---- the hash ----
+//
+// Each lane steps h -> h * M + c (mod 2^32) per UTF-16 unit c, with its own odd M. That step is
+// affine, so the effect of a whole known text is one affine map h -> h * P + H, computed once and
+// applied in one step: keys, event names, digit groups. The hash is the same as stepping through
+// every character of the written line, which is what Trace.hashOf does with a trace file.
+
+const m1 = 0x01000193;
+const m2 = 0x5bd1e995;
+
+/** The affine maps of one text in both lanes: [P1, H1, P2, H2]. */
+type Lanes = Int32Array;
+
+function lanesOf(text: string): Lanes {
+  let p1 = 1;
+  let q1 = 0;
+  let p2 = 1;
+  let q2 = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    p1 = Math.imul(p1, m1);
+    q1 = (Math.imul(q1, m1) + c) | 0;
+    p2 = Math.imul(p2, m2);
+    q2 = (Math.imul(q2, m2) + c) | 0;
   }
-  return true;
+  return Int32Array.of(p1, q1, p2, q2);
 }
 
-// The running state of Trace.mixRecord's lanes (one record at a time: nothing awaits inside).
+// The running state of the lanes while one record or line is mixed (nothing awaits inside).
 let ha = 0;
 let hb = 0;
 
+function mixMap(l: Lanes): void {
+  ha = (Math.imul(ha, l[0] as number) + (l[1] as number)) | 0;
+  hb = (Math.imul(hb, l[2] as number) + (l[3] as number)) | 0;
+}
+
 function mixChar(c: number): void {
-  ha = Math.imul(ha ^ c, 0x01000193);
-  hb = Math.imul(hb ^ c, 0x5bd1e995) ^ (hb >>> 15);
+  ha = (Math.imul(ha, m1) + c) | 0;
+  hb = (Math.imul(hb, m2) + c) | 0;
 }
 
 function mixText(s: string, from = 0): void {
@@ -150,22 +178,49 @@ function mixText(s: string, from = 0): void {
   let b = hb;
   for (let i = from; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    a = (Math.imul(a, m1) + c) | 0;
+    b = (Math.imul(b, m2) + c) | 0;
   }
   ha = a;
   hb = b;
 }
 
-/** Mixes the decimal digits of a non-negative safe integer, as String(n) writes them. */
-function mixUint(n: number): void {
-  let p = 1;
-  while (p * 10 <= n) p *= 10;
-  for (; p >= 1; p /= 10) {
-    const d = Math.floor(n / p);
-    mixChar(48 + d);
-    n -= d * p;
+const tOpen = lanesOf('{"t":');
+const pidKey = lanesOf(',"pid":');
+const eventKey = lanesOf(',"event":');
+
+/** JSON.stringify(s)'s maps for the few strings that recur in every run (keys, event names). */
+const consts = new Map<string, Lanes>();
+const constsMax = 4096;
+
+function mixConst(s: string): void {
+  let l = consts.get(s);
+  if (l === undefined) {
+    if (consts.size >= constsMax) {
+      mixJsonString(s);
+      return;
+    }
+    l = lanesOf(JSON.stringify(s));
+    consts.set(s, l);
   }
+  mixMap(l);
+}
+
+/** Maps of the decimal texts: 0..999 as String(n), and as three digits with leading zeros. */
+const plainDigits = Array.from({ length: 1000 }, (_, n) => lanesOf(String(n)));
+const paddedDigits = Array.from({ length: 1000 }, (_, n) => lanesOf(String(n).padStart(3, '0')));
+/** `.` and 1..999 µs as msOf writes them after the ms (three digits, trailing zeros dropped). */
+const fractions = Array.from({ length: 1000 }, (_, us) => lanesOf(`.${String(us).padStart(3, '0').replace(/0+$/, '')}`));
+
+/** Mixes String(n) of a non-negative safe integer, three digits at a time. */
+function mixUint(n: number): void {
+  if (n < 1000) {
+    mixMap(plainDigits[n] as Lanes);
+    return;
+  }
+  const low = n % 1000;
+  mixUint((n - low) / 1000);
+  mixMap(paddedDigits[low] as Lanes);
 }
 
 /** Mixes jsonNumber(n). */
@@ -182,13 +237,7 @@ function mixMs(tUs: number): void {
   }
   const us = tUs % 1000;
   mixUint((tUs - us) / 1000);
-  if (us === 0) return;
-  const d3 = us % 10;
-  const d2 = ((us - d3) / 10) % 10;
-  mixChar(0x2e);
-  mixChar(48 + (us - d2 * 10 - d3) / 100);
-  if (d2 !== 0 || d3 !== 0) mixChar(48 + d2);
-  if (d3 !== 0) mixChar(48 + d3);
+  if (us !== 0) mixMap(fractions[us] as Lanes);
 }
 
 /** Mixes JSON.stringify(s): plain characters as they are; from the first one JSON escapes (a quote,
@@ -205,12 +254,22 @@ function mixJsonString(s: string): void {
       mixText(JSON.stringify(s.slice(i)), 1);
       return;
     }
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    a = (Math.imul(a, m1) + c) | 0;
+    b = (Math.imul(b, m2) + c) | 0;
   }
   ha = a;
   hb = b;
   mixChar(0x22);
+}
+
+/** Murmur3's finaliser: every input bit reaches every output bit. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
 }
 
 function formatGeneral(tUs: number, pid: number, event: string, fields: Record<string, unknown>): string {

@@ -1,10 +1,9 @@
-// One inode of the simulated file system: live state (memfs's Node holds data, mode, uid, gid and
-// the symlink target; we hold virtual timestamps, names and directory tables) and durability state
+// One inode of the simulated file system: live state (NodeData, a memfs Node, holds data, mode, uid,
+// gid and the symlink target; we hold virtual timestamps, names and directory tables) and durability state
 // (the image a crash falls back to and the operations not yet durable). Also the permission rules,
 // which follow Linux's generic_permission: exactly one class (owner, group, other) applies.
 
-import { Node } from '@jsonjoy.com/fs-core';
-import { bufferFrom } from '@jsonjoy.com/fs-node-builtins/lib/internal/buffer.js';
+import { NodeData } from './node-data.ts';
 import type { Cred } from '../fs-api.ts';
 import { S, type FileKind, type Stat } from '../../impl/sys/types.ts';
 import type { EntryOp, Image, InodeOp } from './image.ts';
@@ -29,8 +28,8 @@ export function modeOf(kind: FileKind, perm: number): number {
 }
 
 export class Inode {
-  /** memfs's inode: data buffer, st_mode, uid, gid, symlink target. Its own Date fields are unused. */
-  readonly node: Node;
+  /** Data buffer, st_mode, uid, gid, symlink target. */
+  readonly node: NodeData;
   atimeMs: number;
   mtimeMs: number;
   ctimeMs: number;
@@ -65,10 +64,9 @@ export class Inode {
     readonly ino: number,
     image: Image,
   ) {
-    this.node = new Node(ino, image.mode, image.uid, image.gid);
-    this.node.mode = image.mode;
+    this.node = new NodeData(image.mode, image.uid, image.gid);
     if (image.kind === 'symlink') this.node.symlink = image.target;
-    if (image.kind === 'file' && image.data.length > 0) this.node.setBuffer(asBuffer(image.data));
+    if (image.kind === 'file' && image.data.length > 0) this.node.setBuffer(image.data);
     this.atimeMs = image.atimeMs;
     this.mtimeMs = image.mtimeMs;
     this.ctimeMs = image.ctimeMs;
@@ -114,7 +112,9 @@ export class Inode {
       mode: this.node.mode,
       uid: this.node.uid,
       gid: this.node.gid,
-      data: this.data(),
+      // Shared with the live bytes until they change (NodeData.snapshot); images are never
+      // written in place.
+      data: this.kind === 'file' ? this.node.snapshot() : new Uint8Array(0),
       target: this.kind === 'symlink' ? this.node.symlink : '',
       atimeMs: this.atimeMs,
       mtimeMs: this.mtimeMs,
@@ -178,9 +178,4 @@ export function utf8Bytes(s: string): number {
     } else n += 3;
   }
   return n;
-}
-
-/** memfs's Node.write wants its Buffer class; this views the same bytes without copying. */
-export function asBuffer(bytes: Uint8Array): Parameters<Node['write']>[0] {
-  return bufferFrom(bytes.buffer, bytes.byteOffset, bytes.length);
 }

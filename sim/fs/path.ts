@@ -89,13 +89,25 @@ function lookup(table: Table, dir: Inode, name: string): Inode | null {
 }
 
 /** The kernel keeps a process's cwd as an inode; we get a path. It was checked at chdir time, so
- *  it is walked without permission checks, as Linux would not re-check it either. */
+ *  it is walked without permission checks, as Linux would not re-check it either. The walk is
+ *  remembered until a directory or symlink name changes anywhere (Table.dirNamesGen): daemons
+ *  that chdir into the queue make most of their calls with relative paths. */
 function cwdInode(table: Table, cwd: string): Inode {
+  if (table.cwdGen !== table.dirNamesGen) {
+    table.cwds.clear();
+    table.cwdGen = table.dirNamesGen;
+  }
+  const known = table.cwds.get(cwd);
+  if (known !== undefined) return known;
   const r = resolve({ table, cred: null, syscall: 'cwd', path: cwd.startsWith('/') ? cwd : `/${cwd}` }, '/', true);
   if (r.inode === null) throw sysError('ENOENT', 'cwd', cwd);
   if (r.inode.entries === null) throw sysError('ENOTDIR', 'cwd', cwd);
+  if (table.cwds.size >= cwdsMax) table.cwds.clear();
+  table.cwds.set(cwd, r.inode);
   return r.inode;
 }
+
+const cwdsMax = 1024;
 
 /** The non-empty components of path, last first (resolve pops them). */
 function componentsReversed(path: string): string[] {

@@ -13,6 +13,12 @@ export class Table {
   private next = rootIno + 1;
   /** Bytes of live file data (what setCapacity bounds). */
   used = 0;
+  /** Bumped whenever a name of a directory or symlink comes or goes (and at a crash): what a
+   *  walk through directories finds can change only then. */
+  dirNamesGen = 0;
+  /** Processes' cwd paths walked to their inodes (path.ts cwdInode), valid for cwdGen. */
+  readonly cwds = new Map<string, Inode>();
+  cwdGen = -1;
 
   constructor(private readonly choose: Chooser) {}
 
@@ -79,6 +85,7 @@ export class Table {
 
   /** After a crash: the surviving inodes replace the table; every other number is free. */
   replace(survivors: Inode[]): void {
+    this.dirNamesGen++;
     const keep = new Set(survivors.map((i) => i.ino));
     for (const ino of this.inodes.keys()) if (!keep.has(ino)) this.pool.push(ino);
     this.inodes.clear();

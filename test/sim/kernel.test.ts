@@ -216,6 +216,42 @@ describe('cwd and umask', () => {
     expect(k.bugs.map((b) => b.message)).toEqual([]);
     expect(seen).toEqual(['/var/q 640', 'ENOTDIR', `/var/q ${child}`]);
   });
+
+  it('a relative path follows the cwd path as it is now: after its directory is renamed, replaced or removed', async () => {
+    const k = newKernel(16);
+    const dir = { uid: 0, gid: 0, mode: 0o755 };
+    k.mkdirs('/q/d', dir);
+    k.writeFile('/q/d/f', 'first', { ...dir, mode: 0o644 });
+    const seen: string[] = [];
+    const p = addProgram(k, 'p', async (sys) => {
+      const size = async (): Promise<string> => {
+        try {
+          return String((await sys.fs.stat('f')).size);
+        } catch (e) {
+          return (e as { code: string }).code;
+        }
+      };
+      await sys.proc.chdir('/q/d');
+      seen.push(await size());
+      await sys.fs.rename('/q/d', '/q/old');
+      seen.push(await size());
+      await sys.fs.mkdir('/q/d', 0o755);
+      const fd = await sys.fs.open('/q/d/f', O.WRONLY | O.CREAT, 0o644);
+      await sys.fs.write(fd, new Uint8Array(2), 0, 2, null);
+      await sys.fs.close(fd);
+      seen.push(await size());
+      await sys.fs.unlink('/q/d/f');
+      await sys.fs.rmdir('/q/d');
+      seen.push(await size());
+      await sys.fs.symlink('/q/old', '/q/d');
+      seen.push(await size());
+      return 0;
+    });
+    k.spawn(p, ['p']);
+    await k.run();
+    expect(k.bugs.map((b) => b.message)).toEqual([]);
+    expect(seen).toEqual(['5', 'ENOENT', '2', 'ENOENT', '5']);
+  });
 });
 
 describe('signals', () => {
