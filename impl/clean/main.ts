@@ -58,7 +58,7 @@ export async function main(sys: Sys): Promise<number> {
 async function serve(sys: Sys, layout: QueueLayout): Promise<number> {
   // Records are kept up to the bound, so a longer command still measures too long (then 'x').
   const records = new NulRecords(cleanCommandBytesMax);
-  const pool = await PoolGiver.open(sys, layout.dir, { dirName: qpoolDirName, byInode: true });
+  const pool = await PoolGiver.open(sys, layout.dir, { dirName: qpoolDirName });
   const buf = new Uint8Array(readBytes);
   let count = 0;
   let intdSweptMs: number | null = null;

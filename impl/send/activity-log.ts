@@ -13,8 +13,9 @@ import { SerialWriter } from '../shared/fd-stream.ts';
 export class ActivityLog {
   private readonly out: SerialWriter;
   private readonly qident: string | null;
-  /** Lines held during a loop turn (hold()), written together by release() or drain(). */
-  private held: string[] | null = null;
+  /** Lines held during a loop turn (hold()), written together by release() or drain(): text, or
+   *  todo-proc's lines as the bytes they came in. */
+  private held: (string | Uint8Array)[] | null = null;
 
   constructor(sys: Sys) {
     this.out = new SerialWriter(sys, 0);
@@ -37,6 +38,14 @@ export class ActivityLog {
     else void this.out.write(latin1Bytes(line));
   }
 
+  /** raw() for the bytes of the record itself (no string made of them and back: todo-proc's lines
+   *  are a third of the log). The caller gives up the array. */
+  rawBytes(line: Uint8Array): void {
+    const whole = line[line.length - 1] === 0x0a ? line : joinPieces([line, '\n']);
+    if (this.held !== null) this.held.push(whole);
+    else void this.out.write(whole);
+  }
+
   /** From here to release(), lines are kept and then written as one: the loop holds them for one
    *  turn, which may log a line per delivery started or ended, and so writes one pipe buffer per
    *  turn instead of one per await inside it. Same bytes, same order. */
@@ -47,7 +56,7 @@ export class ActivityLog {
   release(): void {
     const held = this.held;
     this.held = null;
-    if (held !== null && held.length > 0) void this.out.write(latin1Bytes(held.join('')));
+    if (held !== null && held.length > 0) void this.out.write(joinPieces(held));
   }
 
   /** Everything logged so far is written (held lines first), then resolves. */
@@ -57,4 +66,23 @@ export class ActivityLog {
     if (holding) this.hold();
     return this.out.drain();
   }
+}
+
+const ascii = new TextEncoder();
+const nonAscii = /[^\0-\x7f]/;
+
+/** One buffer of the pieces' bytes, a string being one byte per character (latin1): ASCII, which
+ *  logsafe() makes of every field, is copied natively rather than a character at a time. */
+function joinPieces(pieces: (string | Uint8Array)[]): Uint8Array {
+  let total = 0;
+  for (const p of pieces) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of pieces) {
+    if (typeof p !== 'string') out.set(p, at);
+    else if (!nonAscii.test(p)) ascii.encodeInto(p, out.subarray(at));
+    else out.set(latin1Bytes(p), at);
+    at += p.length;
+  }
+  return out;
 }

@@ -26,6 +26,7 @@ import type { Send } from './types.ts';
 
 /** Appends one failure block; appends to one bounce/ID run one after another. */
 export function addBounce(s: Send, id: number, recip: string, report: string): Promise<void> {
+  s.bounceMayExist?.add(id);
   const block = latin1Bytes(bounceBlock(recip, report, s.cfg.virtualdomains));
   const prev = s.bounceChains.get(id) ?? Promise.resolve();
   const next = prev.then(() => appendUntilDone(s, id, block));
@@ -72,11 +73,16 @@ async function appendOnce(s: Send, id: number, block: Uint8Array): Promise<boole
 /** injectbounce: true when there is nothing left to bounce for this message. As qmail, bounce/ID
  *  is looked at first and info read only when there is a bounce to send (most messages have none). */
 export async function injectBounce(s: Send, id: number): Promise<boolean> {
+  // Most messages have no bounce/ID, and qmail-send knows which may: no stat (a failing one) each.
+  if (s.bounceMayExist !== null && !s.bounceMayExist.has(id)) return bounceGone(s, id);
   const bouncePath = abs(s.layout, 'bounce', id);
   let size: number;
   try {
     const st = await statOrNull(s.sys, bouncePath);
-    if (st === null) return await bounceGone(s, id);
+    if (st === null) {
+      s.bounceMayExist?.delete(id);
+      return await bounceGone(s, id);
+    }
     size = st.size;
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
@@ -100,8 +106,20 @@ export async function injectBounce(s: Send, id: number): Promise<boolean> {
       return false;
     }
   }
+  s.bounceMayExist?.delete(id);
   s.bounceUnsynced.add(id);
   return bounceGone(s, id);
+}
+
+/** The ids of bounce/ at start (Send.bounceMayExist); null when it cannot be read. */
+export async function bounceIds(s: Send): Promise<Set<number> | null> {
+  try {
+    const names = await s.sys.fs.readdir(`${s.layout.dir}/bounce`);
+    return new Set(names.filter((n) => /^[0-9]{1,15}$/.test(n)).map(Number));
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    return null;
+  }
 }
 
 /** No bounce/ID: true, once an unlink of ours that is still pending has been synced. */

@@ -29,10 +29,13 @@ export function parentOf(path: string): string {
 }
 
 
-const infoHeadBytes = 2048;
+/** Where info's first record must end (its NUL within these bytes): a RecordReader with a
+ *  2048-byte bound over 4096-byte reads accepted exactly that, and an address is at most 1002. */
+const infoHeadBytes = 4096;
 
 /** getinfo: the sender (info's F record) and birth (info's mtime, seconds); null when info cannot
- *  be read or does not start with a complete F record. */
+ *  be read or does not start with a complete F record. One read of the file's head into a buffer
+ *  of its size (info files are tens of bytes: no 4 KiB buffer per message). */
 export async function getInfo(sys: Sys, layout: QueueLayout, id: number): Promise<{ sender: string; birth: number } | null> {
   let fd: Fd;
   try {
@@ -43,10 +46,11 @@ export async function getInfo(sys: Sys, layout: QueueLayout, id: number): Promis
   }
   try {
     const st = await sys.fs.fstat(fd);
-    const reader = new RecordReader(sys, fd, infoHeadBytes);
-    const first = await reader.next();
-    if (first === null || first.bytes[0] !== 0x46) return null;
-    return { sender: latin1(first.bytes.subarray(1)), birth: Math.floor(st.mtimeMs / 1000) };
+    const head = new Uint8Array(Math.min(st.size, infoHeadBytes));
+    const n = head.length === 0 ? 0 : await sys.fs.read(fd, head, 0, head.length, 0);
+    const nul = head.subarray(0, n).indexOf(0);
+    if (nul < 1 || head[0] !== 0x46) return null;
+    return { sender: latin1(head.subarray(1, nul)), birth: Math.floor(st.mtimeMs / 1000) };
   } catch (e) {
     if (e instanceof SysError) return null;
     throw e;

@@ -21,6 +21,7 @@
 import { withDirGroupCommit } from '../shared/dir-sync.ts';
 import { Semaphore } from '../lib/semaphore.ts';
 import { bounceQueueMax } from './messdone.ts';
+import { bounceIds } from './bounce.ts';
 import type { Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
 import { SysError } from '../sys/errors.ts';
@@ -93,6 +94,7 @@ async function start(sys: Sys, log: ActivityLog): Promise<Send> {
   await startTodo(sys);
   const pool = await PoolGiver.open(sys, layout.dir);
   const s = assemble(sys, home, layout, cfg, log, slots as [number, number], pool);
+  s.bounceMayExist = await bounceIds(s);
   catchSignals(s);
   for (const ch of s.chans) watchReports(s, ch);
   watchTodo(s);
@@ -177,7 +179,7 @@ function assemble(
     todo: newTodoLink({ sys }, () => todoGone(s)), pool,
     tasks: new Set(), messdoneRunning: 0,
     cleanupTime: nowSec(sys), cleanupRunning: false,
-    bounceUnsynced: new Set(), bounceChains: new Map(), bounceQueueing: new Semaphore(bounceQueueMax),
+    bounceUnsynced: new Set(), bounceMayExist: null, bounceChains: new Map(), bounceQueueing: new Semaphore(bounceQueueMax),
   };
   return s;
 }

@@ -1,7 +1,8 @@
 // messdone (nq:qmail-send.c): eliminating a message whose channel files are gone.
 //
-//   checks   no local, no remote, no todo (S4 would be rebuilt), info present (a channel file
-//            known durably absent is not stat'd: types.ts chanAbsent);
+//   checks   no local, no remote, no todo (S4 would be rebuilt), info present (a channel file or
+//            todo known durably absent is not stat'd: types.ts chanAbsent; nor is bounce/ID when
+//            none can exist: types.ts bounceMayExist);
 //   1. injectbounce: bounce/ID queued and durably removed (bounce.ts);
 //   2. "end msg ID";
 //   3. unlink info/S/ID (or give it to pool/: impl/shared/file-pool.ts), fsync info/S    S5 → S2
@@ -14,7 +15,7 @@ import { cleanReply, sleepSysfailSec } from '../../spec/send.ts';
 import { injectBounce } from './bounce.ts';
 import { syncDirPersistently } from './deliveries.ts';
 import { abs, chanDir, parentOf, rel, statOrNull, type QueueDir } from './files.ts';
-import { nowSec } from './pq.ts';
+import { nowSec, todoAbsent } from './pq.ts';
 import type { Send } from './types.ts';
 
 /** Concurrent messdones at most: each holds at most one fd at a time, and their info/ fsyncs and
@@ -37,7 +38,8 @@ async function eliminate(s: Send, id: number): Promise<'done' | 'retry'> {
   const { sys, layout } = s;
   const absent = s.chanAbsent.get(id) ?? 0;
   const dirs: QueueDir[] = ([0, 1] as const).filter((c) => (absent & (1 << c)) === 0).map(chanDir);
-  for (const dir of [...dirs, 'todo'] as QueueDir[]) {
+  if ((absent & todoAbsent) === 0) dirs.push('todo');
+  for (const dir of dirs) {
     try {
       if ((await statOrNull(sys, abs(layout, dir, id))) !== null) return 'done'; // false alarm
     } catch (e) {

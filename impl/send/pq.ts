@@ -35,6 +35,9 @@ function insertFail(s: Send, id: number, dt: number): void {
   s.pqfail.insert({ id, dt });
 }
 
+/** Send.chanAbsent's bit for todo/ID (the channels have 1 << channel). */
+export const todoAbsent = 4;
+
 /** Notes channel files of id known durably absent (Send.chanAbsent). */
 export function noteAbsent(s: Send, id: number, bits: number): void {
   if (bits !== 0) s.chanAbsent.set(id, (s.chanAbsent.get(id) ?? 0) | bits);

@@ -7,11 +7,12 @@ import { latin1, latin1Bytes } from '../lib/latin1.ts';
 import { NulRecords } from '../lib/nul-records.ts';
 import { readTask, SerialWriter } from '../shared/fd-stream.ts';
 import { todoDoneKind, todoRecord, todoRecordBytesMax } from '../../spec/send.ts';
-import { insertChan, insertDone, noteAbsent } from './pq.ts';
+import { insertChan, insertDone, noteAbsent, todoAbsent } from './pq.ts';
 import { setExitAsap } from './state.ts';
 import type { Send, TodoLink } from './types.ts';
 
 export const todoOutFd = 7;
+const logTag = todoRecord.log.charCodeAt(0);
 export const todoInFd = 8;
 
 export function newTodoLink(s: Pick<Send, 'sys'>, onGone: () => void): TodoLink {
@@ -48,10 +49,14 @@ export function todoGone(s: Send): void {
 
 export function handleTodoRecords(s: Send): void {
   for (let r = s.todo.records.shift(); r !== undefined; r = s.todo.records.shift()) {
+    // A log line goes on as the bytes it came in (NulRecords gives each record its own array).
+    if (r[0] === logTag) {
+      s.log.rawBytes(r.subarray(1));
+      continue;
+    }
     const text = latin1(r);
     const tag = text[0];
-    if (tag === todoRecord.log) s.log.raw(text.slice(1));
-    else if (tag === todoRecord.exit) {
+    if (tag === todoRecord.exit) {
       if (!s.exitAsap) s.log.line({ kind: 'alert', alert: 'lostTodo', file: null });
       s.todo.exiting = true;
       setExitAsap(s);
@@ -67,7 +72,8 @@ function done(s: Send, rest: string): void {
   if (kind === todoDoneKind.local || kind === todoDoneKind.both) insertChan(s, 0, id, s.recent);
   if (kind === todoDoneKind.remote || kind === todoDoneKind.both) insertChan(s, 1, id, s.recent);
   if (kind === todoDoneKind.none) insertDone(s, id, s.recent);
-  // What todo-proc did not make is durably absent (it removed any leftover before announcing).
+  // What todo-proc did not make is durably absent (it removed any leftover before announcing), and
+  // so is todo/ID (announced only once qmail-clean removed it durably).
   const made = kind === todoDoneKind.both ? 3 : kind === todoDoneKind.local ? 1 : kind === todoDoneKind.remote ? 2 : 0;
-  noteAbsent(s, id, 3 & ~made);
+  noteAbsent(s, id, (3 & ~made) | todoAbsent);
 }

@@ -85,8 +85,10 @@ export interface Send {
   /** Channel files known durably absent, by id (bit 1 << channel): the ones todo-proc's D record
    *  said it did not make (it removed any leftover before announcing), and the one a job_close of
    *  ours unlinked and synced. Only todo-proc makes channel files, and only from a todo/ID, which
-   *  cannot come back while the message exists: messdone need not stat these. Kept until messdone
-   *  is done with the id. */
+   *  cannot come back while the message exists: messdone need not stat these. Bit todoAbsent:
+   *  todo/ID itself, gone durably before todo-proc's D record (qmail-clean's +), and only
+   *  qmail-queue makes one, for a new message whose mess inode cannot be ours while we exist. Kept
+   *  until messdone is done with the id. */
   chanAbsent: Map<number, number>;
   pqfail: Prioq;
   failIds: Set<number>;
@@ -107,6 +109,9 @@ export interface Send {
   cleanupRunning: boolean;
   /** bounce/ID unlinked but its directory not yet synced (a failed fsync): sync before trusting. */
   bounceUnsynced: Set<number>;
+  /** The ids whose bounce/ID may exist: those bounce/ held at start and those appended to since
+   *  (only qmail-send writes bounce/); null when bounce/ could not be read: messdone looks. */
+  bounceMayExist: Set<number> | null;
   /** Appends to one bounce/ID run one after another. */
   bounceChains: Map<number, Promise<void>>;
   /** Bounds the qmail-queue runs of bounces (messdone.ts bounceQueueMax). */

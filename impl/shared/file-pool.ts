@@ -9,37 +9,43 @@
 // The protocol, for one file (both sides run as qmails):
 //   give     rename  info/S/ID → pool/.ID.i        (hidden: not yet free)
 //            fsync   info/S                          the old name is durably gone (the caller's)
-//            rename  pool/.ID.i → pool/<slot>        free; a file already at <slot> is replaced
-//   take     rename  pool/<slot> → info/S/ID2        (atomic: a concurrent give to <slot> either
-//                                                     lands before, and is what we take, or after)
-//            write from 0, ftruncate, fsync; fsync info/S and pool/ before todo/ID2 goes (batch.ts)
+//            lstat   pool/.ID.i                      one name, a plain file: its inode number X
+//            rename  pool/.ID.i → pool/X             free (X is unique: nothing is replaced)
+//   take     lstat   pool/X                          a plain file, inode X, one name; its length
+//            rename  pool/X → info/S/ID2             (atomic: one taker wins, the other gets ENOENT)
+//            write from 0, ftruncate only if it was longer, fsync; fsync info/S and pool/ before
+//            todo/ID2 goes (batch.ts)
 // Why the hidden step: a file reachable from pool/ may be overwritten with another message's bytes
 // at any moment. If its removal from info/S or local/S were not yet durable, a power loss could
 // bring back local/S/ID holding another message's recipients beside mess/ID: ID's mail to the
 // wrong people. So a file becomes free only after its old name is durably gone.
 // Why pool/ is fsynced by the taker: on a file system whose renames are not atomic across a crash,
-// pool/<slot> could come back beside info/S/ID2, and be handed out again while in use.
-// Hidden names a killed qmail-send left are removed at its next start (removeHidden). Slots bound
-// the pool: a give to an occupied slot frees the file that was there.
+// pool/X could come back beside info/S/ID2; the one-name check (below) then keeps it from being
+// handed out again, and the fsync makes that state rare.
+// Why names by inode and a counted bound (not slots 0 … 4095 in turn, as before): a give never
+// lands on an occupied name, so it never frees a file there (each free is an ext4 inode free that
+// slows later creates); the taker learns the old length from its lstat and skips the ftruncate
+// (a threadpool round trip) when the new bytes are at least as long; and both sides can check the
+// one-name rule. Past poolSlots free files a give is an unlink, as qmail's.
+// Hidden names a killed giver left are removed at its next start (PoolGiver.open). Names that are
+// not inode numbers of one-named plain files (a pool from the slot-named version, a crash's double
+// name) are dropped by the taker: the file is freed, never handed out.
 // Without a pool/ directory (a queue made by another qmail) both sides create and unlink as qmail.
 //
 // qpool/: the same for qmailq's files (spec/queue.md 8), given by qmail-clean and
 // taken by qmail-queue and qmail-queued (impl/queue/enqueue.ts). Differences, and why:
-//   * A free file is named by its own inode number, qpool/<ino>, not by a slot: a message's number
-//     is its mess file's inode number (../shared/spec/queue.md 6.4), so the taker renames
-//     qpool/<X> straight to mess/S/X in one atomic step: no pid/ name, no link, no unlink, and no
-//     state in which the file has two names. A recycled inode gives the new message the old
-//     message's number: safe because the old message is fully gone (qmail-send sends foop/ID only
-//     after info/S/ID's removal is durable) and the file is published only once its old names'
-//     removal is durable (the hidden step, as above).
+//   * The taker of a mess renames qpool/<X> straight to mess/S/X in one atomic step: a message's
+//     number is its mess file's inode number (../shared/spec/queue.md 6.4), so no pid/ name, no
+//     link, no unlink, and no state in which the file has two names. A recycled inode gives the
+//     new message the old message's number: safe because the old message is fully gone
+//     (qmail-send sends foop/ID only after info/S/ID's removal is durable) and the file is
+//     published only once its old names' removal is durable (the hidden step, as above).
 //   * Before the rename into mess/ the taker sets the file's atime and mtime to now: qmail-send's
 //     OSSIFIED cleanup judges mess by its atime, and a recycled file keeps the old message's; seen
 //     in mess/ with it, a message being written now could be removed under qmail-queue.
-//   * Both sides check that the file has one name (lstat nlink 1): the giver before it publishes,
-//     the taker before it takes. On a file system whose renames are not atomic across a crash (or
-//     after another program's mistakes), a pool name may come back beside a name in use; such a
-//     file is never handed out: the pool's name of it is dropped. Nobody links from qpool/, so a
-//     file whose only name is in qpool/ cannot gain a second one meanwhile.
+//   * The giver's one-name check matters more here: intd/ID and todo/ID are one inode, and the
+//     hidden name is the file's only one only once todo/ID is gone too. Nobody links from qpool/,
+//     so a file whose only name is in qpool/ cannot gain a second one meanwhile.
 //   * Two givers (qmail-send's and todo-proc's qmail-clean) and any number of takers share it:
 //     names are unique per inode, a take is one rename (the loser gets ENOENT and tries the next
 //     name), and a giver starting while another gives only removes a hidden name, which frees that
@@ -49,8 +55,8 @@
 //     by a killed qmail-start) would read a later message's bytes out of a recycled inode; an
 //     unlinked file keeps its bytes for its readers. Nothing reads an intd/todo after qmail-clean's
 //     todo/ID (todo-proc has closed it before asking). A taken file may become a mess or an intd.
-//   * The pool is bounded by a count the giver keeps (recounted every recountEvery gives): past
-//     poolSlots free files it unlinks as qmail does instead of giving.
+// Both pools are bounded by a count the giver keeps (recounted every recountEvery gives, as takers
+// empty it meanwhile): past poolSlots free files it unlinks as qmail does instead of giving.
 
 import type { Fd, Stat, Sys } from '../sys/types.ts';
 import { O } from '../sys/types.ts';
@@ -68,14 +74,11 @@ const recountEvery = 256;
 export interface PoolOptions {
   /** The pool's directory under the queue; default pool/. */
   dirName?: string;
-  /** qpool/'s naming: a free file is named by its inode number, published only with one name. */
-  byInode?: boolean;
 }
 
-/** qmail-send's side. */
+/** The giving side: qmail-send (pool/), qmail-clean (qpool/). */
 export class PoolGiver {
-  private next = 0;
-  /** byInode: free files counted at open and at every recount, plus those published since. */
+  /** Free files counted at open and at every recount, plus those published since. */
   private free = 0;
   private sinceCount = 0;
 
@@ -83,19 +86,17 @@ export class PoolGiver {
     private readonly sys: Sys,
     readonly dir: string,
     private enabled: boolean,
-    private readonly byInode: boolean,
   ) {}
 
   /** The queue's pool, with the hidden leftovers of an earlier run removed; disabled when the
    *  queue has no pool/ (a queue made by another qmail). */
   static async open(sys: Sys, queueDir: string, opts: PoolOptions = {}): Promise<PoolGiver> {
     const dir = `${queueDir}/${opts.dirName ?? poolDirName}`;
-    const byInode = opts.byInode === true;
     let names: string[];
     try {
       names = await sys.fs.readdir(dir);
     } catch (e) {
-      if (e instanceof SysError) return new PoolGiver(sys, dir, false, byInode);
+      if (e instanceof SysError) return new PoolGiver(sys, dir, false);
       throw e;
     }
     for (const name of names.filter((n) => n.startsWith('.')).sort()) {
@@ -103,7 +104,7 @@ export class PoolGiver {
         if (!(e instanceof SysError)) throw e;
       });
     }
-    const giver = new PoolGiver(sys, dir, true, byInode);
+    const giver = new PoolGiver(sys, dir, true);
     giver.free = names.filter((n) => !n.startsWith('.')).length;
     return giver;
   }
@@ -118,12 +119,10 @@ export class PoolGiver {
    *  (the caller's "unable to unlink" path). */
   async retire(path: string, hidden: string): Promise<'pooled' | 'gone' | 'kept'> {
     if (!this.enabled) return 'kept';
-    if (this.byInode) {
-      // A full pool (nobody takes: e.g. a queue drained while nothing arrives) costs a give
-      // nothing but its count: the file is unlinked as qmail does.
-      if (++this.sinceCount >= recountEvery) await this.recount();
-      if (this.free >= poolSlots) return 'kept';
-    }
+    // A full pool (nobody takes: e.g. a queue drained while nothing arrives) costs a give
+    // nothing but its count: the file is unlinked as qmail does.
+    if (++this.sinceCount >= recountEvery) await this.recount();
+    if (this.free >= poolSlots) return 'kept';
     try {
       await this.sys.fs.rename(path, `${this.dir}/${hidden}`);
       return 'pooled';
@@ -140,16 +139,6 @@ export class PoolGiver {
     }
   }
 
-  /** Step 3 of a give, once the old name's removal is durable: the file is free. A failure leaves
-   *  the hidden name, removed at the next start. */
-  async publish(hidden: string): Promise<void> {
-    if (this.byInode) return this.publishByInode(hidden);
-    const slot = this.next;
-    this.next = (this.next + 1) % poolSlots;
-    await this.sys.fs.rename(`${this.dir}/${hidden}`, `${this.dir}/${slot}`).catch((e: unknown) => {
-      if (!(e instanceof SysError)) throw e;
-    });
-  }
 
   /** A give that cannot be completed (its old name's removal is not known durable): the hidden
    *  name goes, and the file with it unless another name holds it. */
@@ -159,9 +148,10 @@ export class PoolGiver {
     });
   }
 
-  /** qpool/: free under its inode number, if the hidden name is its only one and the pool has
-   *  room; else the hidden name goes. */
-  private async publishByInode(hidden: string): Promise<void> {
+  /** Step 3 of a give, once the old name's removal is durable: free under its inode number, if
+   *  the hidden name is its only one and the pool has room; else the hidden name goes. A failing
+   *  rename leaves the hidden name, removed at the next start. */
+  async publish(hidden: string): Promise<void> {
     const from = `${this.dir}/${hidden}`;
     let st: Stat;
     try {
@@ -189,13 +179,14 @@ export class PoolGiver {
   }
 }
 
-/** A file taken from qpool/, open for writing, and its length then. */
+/** A file taken from a pool, open for writing, and its length then. */
 export interface Taken {
   fd: Fd;
   size: number;
 }
 
-/** todo-proc's side (pool/), and qmail-queue's (qpool/: takeNamed, takeAt). */
+/** The taking side: todo-proc (pool/: takeAt), qmail-queue and qmail-queued (qpool/: takeNamed,
+ *  takeAt). */
 export class PoolTaker {
   private names: string[] = [];
   /** The directory did not exist: a queue made by another qmail, nothing to take ever. */
@@ -210,13 +201,17 @@ export class PoolTaker {
     return new PoolTaker(sys, `${queueDir}/${dirName}`);
   }
 
+  /** Free names read and not yet tried (a long-lived taker may space its refills on it). */
+  get held(): number {
+    return this.names.length;
+  }
+
   /** Reads the pool's free names (a batch calls it once when it has none left). */
   async refill(): Promise<void> {
     if (this.names.length > 0 || this.missing) return;
     try {
       const all = await this.sys.fs.readdir(this.dir);
-      // Taken from the end: the highest slots first, the ones a give reaches last.
-      this.names = all.filter((n) => !n.startsWith('.')).sort((a, b) => Number(a) - Number(b));
+      this.names = all.filter((n) => !n.startsWith('.'));
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
       if (isSysError(e, 'ENOENT')) this.missing = true;
@@ -249,8 +244,11 @@ export class PoolTaker {
     return null;
   }
 
-  /** qpool/: a free file renamed to `path` (replacing what was there) and open for writing at
-   *  offset 0; null when the pool has nothing to give. */
+  /** A free file renamed to `path` (replacing what was there: an earlier attempt's leftover) and
+   *  open for writing at offset 0, its old bytes still in it: the caller writes the new ones and
+   *  cuts the file only if it was longer (size). null when the pool has nothing to give: the
+   *  caller creates the file. A file it cannot open for writing (a stray with another owner) is
+   *  unlinked and the next one tried. */
   async takeAt(path: string): Promise<Taken | null> {
     for (let name = this.names.pop(); name !== undefined; name = this.names.pop()) {
       const from = `${this.dir}/${name}`;
@@ -297,24 +295,6 @@ export class PoolTaker {
       });
       return null;
     }
-  }
-
-  /** A recycled file, renamed to `path` (replacing what was there) and open for writing at offset
-   *  0; its old bytes are still in it: the caller writes the new ones and truncates to their
-   *  length. null when the pool has nothing to give: the caller creates the file. */
-  async take(path: string): Promise<Fd | null> {
-    for (let name = this.names.pop(); name !== undefined; name = this.names.pop()) {
-      try {
-        await this.sys.fs.rename(`${this.dir}/${name}`, path);
-      } catch (e) {
-        if (!(e instanceof SysError)) throw e;
-        if (isSysError(e, 'ENOENT')) continue; // that slot was emptied meanwhile (queue-fix)
-        return null;
-      }
-      // Not ours to write (a stray file with another owner): it goes, and the caller creates.
-      return this.openTaken(path);
-    }
-    return null;
   }
 }
 

@@ -86,22 +86,23 @@ async function run(ctx: TodoCtx, id: number, open: Fd[]): Promise<Prepared> {
   open.push(todoFd);
   const messBytes = (await step('stat', rel('mess'), () => sys.fs.stat(abs('mess')))).size;
   const prepared: Prepared = { id, local: false, remote: false, dirs: new Set([parent(abs('info'))]) };
-  // Files taken from the pool still hold their last message's bytes: cut to length once written.
-  const recycled = new Set<Fd>();
+  // Files taken from the pool still hold their last message's bytes: their old length, so that
+  // only a file that was longer is cut once written (an ftruncate is a threadpool round trip).
+  const oldSize = new Map<Fd, number>();
   const create = async (dir: string): Promise<Fd> => {
-    const taken = await step('create', rel(dir), async () => (await ctx.pool?.take(abs(dir))) ?? null);
-    const fd = taken ?? (await createFresh(ctx, rel(dir), abs(dir)));
+    const taken = await step('create', rel(dir), async () => (await ctx.pool?.takeAt(abs(dir))) ?? null);
+    const fd = taken?.fd ?? (await createFresh(ctx, rel(dir), abs(dir)));
     open.push(fd);
     prepared.dirs.add(parent(abs(dir)));
     if (taken !== null && ctx.pool !== undefined) {
-      recycled.add(fd);
+      oldSize.set(fd, taken.size);
       prepared.dirs.add(ctx.pool.dir);
     }
     return fd;
   };
   const put = async (file: string, fd: Fd, bytes: Uint8Array): Promise<void> => {
     await step('write', file, () => writeAll(sys, fd, bytes));
-    if (recycled.has(fd)) await step('write', file, () => sys.fs.ftruncate(fd, bytes.length));
+    if ((oldSize.get(fd) ?? 0) > bytes.length) await step('write', file, () => sys.fs.ftruncate(fd, bytes.length));
     await step('fsync', file, () => sys.fs.fsync(fd));
   };
   const infoFd = await create('info');

@@ -1,6 +1,6 @@
 // pool/ (spec/queue.md 7, impl/shared/file-pool.ts): qmail-send gives a finished message's info
-// and channel files to the pool, todo-proc makes the next messages' files from them, overwritten
-// and cut to length, durably; a queue without pool/ works as qmail's. In the simulator, with the
+// and channel files to the pool (named by inode number), todo-proc makes the next messages' files
+// from them, overwritten and cut to length when they were longer, durably; a queue without pool/ works as qmail's. In the simulator, with the
 // real qmail-send, todo-proc and qmail-clean and scripted spawners.
 
 import { describe, expect, it } from 'vitest';
@@ -57,9 +57,11 @@ describe('pool/: recycled queue files', () => {
     w.submit({ sender: 'a-rather-long-sender-address@somewhere.example', recipients: long.map((r) => `${r}@sim.example`) });
     await runUntil(w, () => ids(b.log(), 'end').length === 1);
     await w.k.run({ untilMs: w.k.nowMs + 5_000 });
-    const names = (w.k.fs.peekDir(pool(w)) ?? []).sort();
-    expect(names).toEqual(['0', '1']); // local (its job closes first), then info; nothing hidden left
-    const pooled = new Set(names.map((n) => w.k.fs.peekStat(`${pool(w)}/${n}`)?.ino));
+    const names = w.k.fs.peekDir(pool(w)) ?? [];
+    // info and local, each free under its own inode number; nothing hidden left.
+    expect(names).toHaveLength(2);
+    for (const n of names) expect(w.k.fs.peekStat(`${pool(w)}/${n}`)?.ino).toBe(Number(n));
+    const pooled = new Set(names.map(Number));
 
     w.submit({ sender: 'x@y', recipients: ['zed@sim.example'] });
     await runUntil(w, () => ids(b.log(), 'new').length === 2);
@@ -87,9 +89,12 @@ describe('pool/: recycled queue files', () => {
     const qmails = { uid: simIds.users.qmails, gid: simIds.groups.qmail, mode: 0o600 };
     w.k.writeFile(`${pool(w)}/.77.l`, 'Tleft@sim.example\0', qmails);
     w.k.writeFile(`${pool(w)}/9`, 'T'.repeat(200), root);
+    // Under its inode number, so that only the open for writing refuses it.
+    const stray = String(w.k.fs.peekStat(`${pool(w)}/9`)?.ino);
+    await asRoot(w, (sys) => sys.fs.rename(`${pool(w)}/9`, `${pool(w)}/${stray}`));
     const b = await started(w);
     await w.k.run({ untilMs: w.k.nowMs + 2_000 });
-    expect(w.k.fs.peekDir(pool(w))).toEqual(['9']);
+    expect(w.k.fs.peekDir(pool(w))).toEqual([stray]);
     w.submit({ sender: 'x@y', recipients: ['zoe@sim.example', 'joe@sim.example'] });
     await runUntil(w, () => b.log().includes('delivery 2:'));
     const id = ids(b.log(), 'new')[0] as number;

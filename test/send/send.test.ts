@@ -257,6 +257,30 @@ describe('qmail-send: bounces', () => {
     ]);
   });
 
+  it('a bounce/ID left by an earlier qmail-send is sent by the next one once the message is done', async () => {
+    const w = await world();
+    const b1 = await started(w);
+    w.submit({ sender: 'a@remote.example', recipients: ['d1@sim.example', 'z1@sim.example'] });
+    await runFor(w, 10 * minute);
+    await stop(w, b1);
+    const [rec] = w.spawners.records.filter((r) => r.recipient === 'd1@sim.example');
+    if (rec === undefined) throw new Error('no delivery to d1');
+    const id = idOf(rec);
+    const q = w.inst.queue.dir;
+    expect(w.k.fs.peekStat(`${q}/bounce/${id}`)?.size).toBeGreaterThan(0);
+    // z1 done meanwhile (as if its delivery's D mark were the last thing the first run did).
+    const local = `${q}/local/${id % 7}/${id}`;
+    const st = w.k.fs.peekStat(local);
+    w.k.writeFile(local, latin1(w.k.fs.peekFile(local) as Uint8Array).replace('Tz1@', 'Dz1@'), { uid: st?.uid ?? 0, gid: st?.gid ?? 0, mode: 0o600 });
+    const b2 = await started(w);
+    await runFor(w, 10 * minute);
+    await stop(w, b2);
+    const bounces = w.spawners.records.filter((r) => r.message !== null && latin1(r.message).includes('failure notice'));
+    expect(bounces.map((r) => r.recipient)).toEqual(['a@remote.example']);
+    expect(w.k.fs.peekStat(`${q}/bounce/${id}`)).toBeNull();
+    expect(w.k.fs.peekStat(local)).toBeNull();
+  });
+
   it('a bounce of a bounce goes to doublebounceto@doublebouncehost from #@[]', async () => {
     const w = await world({ controls: { doublebounceto: 'admin\n', doublebouncehost: 'sim.example\n', bouncehost: 'bounces.example\n', bouncefrom: 'bounce daemon\n' } });
     const b = await started(w);

@@ -1,4 +1,4 @@
-// qpool/'s give/take protocol (impl/shared/file-pool.ts byInode, impl/clean/remove.ts,
+// qpool/'s give/take protocol (impl/shared/file-pool.ts, impl/clean/remove.ts,
 // impl/queue/enqueue.ts; spec/queue.md 8) under every crash state the posix profile allows, at every
 // point of a run after the first message is queued (ALICE style, as test/shared/file-pool.test.ts:
 // the world is rebuilt for each point and each answer sequence of the crash, walked depth first).
@@ -80,7 +80,7 @@ async function world(variant: Variant): Promise<{ k: Kernel; aQueued: () => bool
     for (const d of ['pid', 'intd']) await sys.fs.syncDir(`${q.dir}/${d}`);
     a = aId;
     const cleanSys = variant === 'publish-at-once' ? publishAtOnce(sys) : sys;
-    const giver = await PoolGiver.open(cleanSys, q.dir, { dirName: qpoolDirName, byInode: true });
+    const giver = await PoolGiver.open(cleanSys, q.dir, { dirName: qpoolDirName });
     const inWindow = syncAfter(cleanSys, async () => {
       await queueOne(sys, q, 'b');
       await sys.fs.syncDir(`${q.dir}/pid`);
