@@ -27,9 +27,9 @@ import { isSysError, SysError } from '../sys/errors.ts';
 import { qq, type QqExit } from '../../spec/exit-codes.ts';
 import { ioChunkBytes, pidAttemptsMax } from '../../spec/limits.ts';
 import { messagePath, messageFileModes, type QueueLayout } from '../../spec/queue.ts';
-import { EnvelopeParser, record } from '../lib/envelope.ts';
+import { concat, EnvelopeParser, record } from '../lib/envelope.ts';
 import { intdHead } from '../lib/intd.ts';
-import { BufferedWriter } from '../shared/fdio.ts';
+import { BufferedWriter, writeAll } from '../shared/fdio.ts';
 import type { PoolTaker, Taken } from '../shared/file-pool.ts';
 
 /** A stream of bytes: read() returns 0 at EOF and throws on a read error. */
@@ -173,6 +173,29 @@ async function takeMess(sys: Sys, q: QueueLayout, pool: PoolTaker | undefined): 
 /** The Received line, then the message bytes exactly as read, then fsync. */
 async function writeMess(sys: Sys, input: EnqueueInput, made: Made): Promise<void> {
   const fd = made.messFd as Fd;
+  const bytes = input.message.readPiece !== undefined ? await writeMessPieces(sys, fd, input) : await writeMessRead(sys, fd, input);
+  if (bytes < made.messOldBytes) await step(qq.tempWriteError, 'truncate mess', () => sys.fs.ftruncate(fd, bytes));
+  await step(qq.tempSyncMess, 'fsync mess', () => sys.fs.fsync(fd));
+}
+
+/** A source that lends its pieces (qmail-queued's): they are gathered as they are, and written
+ *  once per ioChunkBytes (a message of a few KB: one write, no buffer of our own). */
+async function writeMessPieces(sys: Sys, fd: Fd, input: EnqueueInput): Promise<number> {
+  const out = new PieceWriter(sys, fd, qq.tempWriteError, 'write mess');
+  await out.write(input.received);
+  const src = input.message;
+  for (;;) {
+    const piece = await step(qq.tempReadError, 'read message', () => src.readPiece!(ioChunkBytes));
+    if (piece.length === 0) break;
+    await out.write(piece);
+  }
+  await out.flush();
+  return out.bytes;
+}
+
+/** Any other source (qmail-queue's fd 0): read into a buffer of ours, written through a
+ *  BufferedWriter. */
+async function writeMessRead(sys: Sys, fd: Fd, input: EnqueueInput): Promise<number> {
   const out = new BufferedWriter(sys, fd);
   let bytes = input.received.length;
   await step(qq.tempWriteError, 'write mess', () => out.write(input.received));
@@ -186,8 +209,38 @@ async function writeMess(sys: Sys, input: EnqueueInput, made: Made): Promise<voi
     if (n === buf.length && buf.length < ioChunkBytes) buf = new Uint8Array(Math.min(ioChunkBytes, buf.length * 4));
   }
   await step(qq.tempWriteError, 'write mess', () => out.flush());
-  if (bytes < made.messOldBytes) await step(qq.tempWriteError, 'truncate mess', () => sys.fs.ftruncate(fd, bytes));
-  await step(qq.tempSyncMess, 'fsync mess', () => sys.fs.fsync(fd));
+  return bytes;
+}
+
+/** Writes gathered pieces (kept as views, never copied until written), as one write per
+ *  ioChunkBytes; a failed write is `code`. The pieces must not change until flushed: a source's
+ *  readPiece lends bytes it never writes again. */
+class PieceWriter {
+  private parts: Uint8Array[] = [];
+  private held = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly sys: Sys,
+    private readonly fd: Fd,
+    private readonly code: QqExit,
+    private readonly what: string,
+  ) {}
+
+  async write(piece: Uint8Array): Promise<void> {
+    this.parts.push(piece);
+    this.held += piece.length;
+    this.bytes += piece.length;
+    if (this.held >= ioChunkBytes) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.held === 0) return;
+    const all = this.parts.length === 1 ? (this.parts[0] as Uint8Array) : concat(this.parts);
+    this.parts = [];
+    this.held = 0;
+    await step(this.code, this.what, () => writeAll(this.sys, this.fd, all));
+  }
 }
 
 /** The first size of writeMess's read buffer (it grows as the message does). */
@@ -203,33 +256,41 @@ async function writeIntd(sys: Sys, q: QueueLayout, id: number, input: EnqueueInp
   made.intdPath = intdPath;
   made.intdTaken = taken !== null;
   made.intdOldBytes = taken?.size ?? -1;
-  const out = new BufferedWriter(sys, fd);
-  const head = intdHead(input.uid, input.pid);
-  let bytes = head.length;
-  await step(qq.tempWriteError, 'write intd', () => out.write(head));
+  // The records are new bytes of their own: gathered and written once (an envelope of a few
+  // recipients), or per ioChunkBytes.
+  const out = new PieceWriter(sys, fd, qq.tempWriteError, 'write intd');
+  await out.write(intdHead(input.uid, input.pid));
   const pending: Uint8Array[] = [];
   const parser = new EnvelopeParser({
     onSender: (addr) => pending.push(record(0x46, addr)),
     onRecipient: (addr) => pending.push(record(0x54, addr)),
   });
-  const buf = new Uint8Array(4096);
+  const next = envelopeReader(input.envelope);
   while (!parser.finished) {
-    const n = await step(qq.tempReadError, 'read envelope', () => input.envelope.read(buf));
-    if (n === 0) parser.end();
-    else parser.push(buf.subarray(0, n));
-    for (const r of pending.splice(0)) {
-      bytes += r.length;
-      await step(qq.tempWriteError, 'write intd', () => out.write(r));
-    }
+    const piece = await step(qq.tempReadError, 'read envelope', next);
+    if (piece.length === 0) parser.end();
+    else parser.push(piece);
+    for (const r of pending.splice(0)) await out.write(r);
   }
   const err = parser.error;
   if (err === 'format') throw new Fail(qq.tempEnvelopeFormat, 'envelope format error');
   if (err === 'tooLong') throw new Fail(qq.permAddressTooLong, 'envelope address too long');
   if (err === 'eof') throw new Fail(qq.tempReadError, 'envelope ended before its final NUL');
-  await step(qq.tempWriteError, 'write intd', () => out.flush());
+  await out.flush();
+  const bytes = out.bytes;
   if (bytes < made.intdOldBytes) await step(qq.tempWriteError, 'truncate intd', () => sys.fs.ftruncate(fd, bytes));
   await step(qq.tempSyncMess, 'fsync intd', () => sys.fs.fsync(fd));
 }
+
+/** The envelope's next bytes (none at EOF): the source's own pieces when it lends them, else
+ *  read into one buffer (the parser copies what it keeps). */
+function envelopeReader(src: ByteSource): () => Promise<Uint8Array> {
+  if (src.readPiece !== undefined) return () => src.readPiece!(envelopeReadBytes);
+  const buf = new Uint8Array(envelopeReadBytes);
+  return async () => buf.subarray(0, await src.read(buf));
+}
+
+const envelopeReadBytes = 4096;
 
 async function takeIntd(intdPath: string, pool: PoolTaker | undefined): Promise<Taken | null> {
   if (pool === undefined) return null;

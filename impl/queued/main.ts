@@ -8,7 +8,8 @@
 // Input:   fd 0, requests (impl/lib/queued-protocol.ts): open, message pieces, envelope pieces,
 //          end, abort; any number at once. Environment: QMAILHOME, QUEUEDIR, CONFSPLIT, BIGTODO
 //          as qmail-queue takes them from a trusted (non-setuid) start.
-// Output:  the queue files of qmail-queue (impl/queue/enqueue.ts), one trigger pull per message;
+// Output:  the queue files of qmail-queue (impl/queue/enqueue.ts); a trigger pull after each
+//          message's todo link (messages finishing together share one, ./queue-fs.ts);
 //          fd 1, one reply per request: qmail-queue's exit code for that message.
 // Exit:    0 at EOF on fd 0, after every finished request is answered; 100 usage; qmail-queue's
 //          61 (home or queue directory), 55 (configuration), 81 (the client broke the protocol).

@@ -1,8 +1,8 @@
 // qmail-queued's loop: requests arrive multiplexed on one fd (impl/lib/queued-protocol.ts), each
 // runs the queue writer (impl/queue/enqueue.ts) as qmail-queue would, and its exit code goes back
 // on the other fd once enqueue has returned (code 0: durable, enqueue's own fsync rules). The
-// directory fsyncs of messages in flight together are group-committed (impl/shared/dir-sync.ts):
-// each still returns only after an fsync that started after its own link.
+// directory fsyncs and trigger pulls of messages in flight together are shared (./queue-fs.ts):
+// each still returns only after an fsync (a pull) that started after its own link.
 //
 // Memory: the pieces read but not yet written to the queue are bounded by bufferedBytesMax over all
 // requests; past it the loop stops reading its input (the client's writes then wait: backpressure)
@@ -18,9 +18,9 @@ import { FrameDecoder, FrameError } from '../lib/frame.ts';
 import { decodeQueuedRequest, encodeQueuedReply, queuedFrameBytesMax, type QueuedRequest } from '../lib/queued-protocol.ts';
 import { receivedLine, type SpecialUids } from '../lib/received.ts';
 import { FrameSink } from '../shared/frame-sink.ts';
-import { withDirGroupCommit } from '../shared/dir-sync.ts';
 import { enqueue, type ByteSource } from '../queue/enqueue.ts';
-import { PoolTaker, qpoolDirName } from '../shared/file-pool.ts';
+import { qpoolDirName } from '../shared/file-pool.ts';
+import { queuedFs, SpacedPoolTaker } from './queue-fs.ts';
 
 /** Pieces held in memory for all requests together before the loop stops reading. */
 export const bufferedBytesMax = 4 * 1024 * 1024;
@@ -86,6 +86,24 @@ class PieceStream implements ByteSource {
     }
   }
 
+  /** The pieces themselves (copies this stream made, written by no one again): enqueue gathers
+   *  them without copying them into a buffer of its own. */
+  async readPiece(max: number): Promise<Uint8Array> {
+    for (;;) {
+      if (this.failed) throw new SysError('EPIPE', 'read');
+      const first = this.pieces[0];
+      if (first !== undefined) {
+        const piece = first.length <= max ? first : first.subarray(0, max);
+        if (piece === first) this.pieces.shift();
+        else this.pieces[0] = first.subarray(max);
+        this.taken(piece.length);
+        return piece;
+      }
+      if (this.ended) return new Uint8Array(0);
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
   private poke(): void {
     const w = this.wake;
     this.wake = null;
@@ -110,7 +128,7 @@ export class QueueServer {
   private readonly requests = new Map<number, Request>();
   private readonly running = new Set<Promise<void>>();
   private readonly sink: FrameSink;
-  /** sys with group-committed directory fsyncs, for enqueue (impl/shared/dir-sync.ts). */
+  /** sys with shared directory fsyncs and trigger pulls, for enqueue (./queue-fs.ts). */
   private readonly qsys: Sys;
   private buffered = 0;
   private drained: (() => void) | null = null;
@@ -118,15 +136,15 @@ export class QueueServer {
   /** pid/ names: one counter for the whole server, so requests started in the same second differ. */
   private seq = 0;
   /** qpool/'s free files, read once and taken from until used up (impl/shared/file-pool.ts). */
-  private readonly pool: PoolTaker;
+  private readonly pool: SpacedPoolTaker;
 
   constructor(
     private readonly sys: Sys,
     private readonly o: ServeOpts,
   ) {
     this.sink = new FrameSink(sys, o.outFd);
-    this.qsys = withDirGroupCommit(sys);
-    this.pool = PoolTaker.forQueue(sys, o.layout.dir, qpoolDirName);
+    this.qsys = queuedFs(sys);
+    this.pool = new SpacedPoolTaker(sys, `${o.layout.dir}/${qpoolDirName}`, sys.clock);
   }
 
   /** Serves until EOF on the input; 0 then, after every finished request is answered. */

@@ -44,21 +44,56 @@ export class Blast {
     this.n = 0;
     const len = input.length;
     for (let i = 0; i < len; i++) {
-      let ch = input[i]!;
-      if (this.state === 0 && !this.inHeader) {
-        // Mid-line in the body, the common case: every byte up to a CR or LF passes as it is
-        // (what byte() would do for it, without the call).
-        const start = i;
-        while (ch !== CR && ch !== LF && ++i < len) ch = input[i]!;
-        this.out.set(input.subarray(start, i), this.n);
-        this.n += i - start;
+      if (!this.inHeader) {
+        i = this.body(input, i, len);
         if (i === len) return this.result(len, 'more');
       }
+      const ch = input[i]!;
       if (this.inHeader) this.countHops(ch);
       const r = this.byte(ch);
       if (r !== 'more') return this.result(i + 1, r);
     }
     return this.result(len, 'more');
+  }
+
+  /** The body's common bytes, as byte() would take them, without a call per byte: mid-line bytes,
+   *  CR LF, and the first byte of a line that is not '.'. Stops at the first byte byte() must see
+   *  (a '.' starting a line, a bare LF, states 2 and 3); returns its index, or len. */
+  private body(input: Uint8Array, from: number, len: number): number {
+    const out = this.out;
+    let n = this.n;
+    let state = this.state;
+    let i = from;
+    for (; i < len; i++) {
+      const ch = input[i]!;
+      if (state === 0) {
+        if (ch === CR) state = 4;
+        else if (ch === LF) break;
+        else out[n++] = ch;
+      } else if (state === 4) {
+        if (ch === LF) {
+          state = 1;
+          out[n++] = LF;
+        } else {
+          // The CR held back is a byte of the line; a second CR is held in its place.
+          out[n++] = CR;
+          if (ch !== CR) {
+            out[n++] = ch;
+            state = 0;
+          }
+        }
+      } else if (state === 1) {
+        if (ch === LF || ch === DOT) break;
+        if (ch === CR) state = 4;
+        else {
+          out[n++] = ch;
+          state = 0;
+        }
+      } else break;
+    }
+    this.n = n;
+    this.state = state;
+    return i;
   }
 
   private result(consumed: number, end: BlastStep['end']): BlastStep {

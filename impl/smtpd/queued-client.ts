@@ -124,9 +124,12 @@ export class QueuedClient implements QueueClient {
 
   private async readReplies(): Promise<void> {
     const decoder = new FrameDecoder(queuedFrameBytesMax);
+    let buf = new Uint8Array(replyReadBytes);
     try {
       for (;;) {
-        const buf = new Uint8Array(4096);
+        // Replies are decoded at once; only a reply cut by a read leaves the decoder a view of
+        // the buffer, which then must not be written again.
+        if (decoder.pendingBytes > 0) buf = new Uint8Array(replyReadBytes);
         const n = await this.sys.fs.read(this.fromServer, buf, 0, buf.length, null);
         if (n === 0) return this.die('EOF');
         for (const p of decoder.push(buf.subarray(0, n))) {
@@ -154,6 +157,8 @@ export class QueuedClient implements QueueClient {
 }
 
 const frame = encodeQueuedRequestFrame;
+/** One read of qmail-queued's replies (about 10 bytes each). */
+const replyReadBytes = 4096;
 
 /** The next piece of src, at most a frame's worth, valid until the next call (it is copied into its
  *  frame at once); empty at EOF. A source that can lend its own bytes (readPiece) is not copied

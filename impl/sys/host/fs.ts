@@ -278,7 +278,11 @@ export class HostFs implements Fs {
 
   read(fd: Fd, buf: Uint8Array, offset = 0, length?: number, position: number | null = null): Promise<number> {
     const len = length ?? buf.length - offset;
-    if (this.sync && this.fds.known(fd)?.kind === 'file' && inRange(buf, offset, len)) return now('read', undefined, () => fs.readSync(fd, buf, offset, len, position));
+    const known = this.fds.known(fd);
+    if (this.sync && known?.kind === 'file' && inRange(buf, offset, len)) return now('read', undefined, () => fs.readSync(fd, buf, offset, len, position));
+    // A socket or pipe already known: straight to its StreamFd (an SMTP session reads and writes
+    // a dozen times per message; each async layer skipped is a promise and a microtask less).
+    if (known?.kind === 'stream' && position === null && inRange(buf, offset, len)) return known.stream.read(buf, offset, len);
     return this.readWaiting(fd, buf, offset, len, position);
   }
 
@@ -296,7 +300,9 @@ export class HostFs implements Fs {
 
   write(fd: Fd, buf: Uint8Array, offset = 0, length?: number, position: number | null = null): Promise<number> {
     const len = length ?? buf.length - offset;
-    if (this.sync && this.fds.known(fd)?.kind === 'file' && inRange(buf, offset, len)) return now('write', undefined, () => fs.writeSync(fd, buf, offset, len, position));
+    const known = this.fds.known(fd);
+    if (this.sync && known?.kind === 'file' && inRange(buf, offset, len)) return now('write', undefined, () => fs.writeSync(fd, buf, offset, len, position));
+    if (known?.kind === 'stream' && position === null && inRange(buf, offset, len)) return known.stream.write(buf, offset, len);
     return this.writeWaiting(fd, buf, offset, len, position);
   }
 
