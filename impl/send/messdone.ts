@@ -30,11 +30,22 @@ export async function messdone(s: Send, id: number): Promise<void> {
     s.pqdone.insert({ id, dt: nowSec(s.sys) + sleepSysfailSec });
     return;
   }
+  if (outcome === 'done') forget(s, id);
+}
+
+/** Drops what we hold about id. Must happen before foop/ID goes to qmail-clean: once mess/S/ID is
+ *  gone its inode number, which is the id, may come back at once as a new message's (a new inode,
+ *  or a recycled one from qpool/), and todo-proc's D record for that one may arrive while we still
+ *  wait for qmail-clean's answer. Dropping after the answer would erase the new message's state
+ *  (its pqdone membership: it would never be finished), and the old message's absent bits would
+ *  be taken for the new one's. */
+function forget(s: Send, id: number): void {
   s.doneIds.delete(id);
   s.chanAbsent.delete(id);
 }
 
-async function eliminate(s: Send, id: number): Promise<'done' | 'retry'> {
+/** 'handedOff': the id was forgotten and foop/ID sent; it may already name another message. */
+async function eliminate(s: Send, id: number): Promise<'done' | 'retry' | 'handedOff'> {
   const { sys, layout } = s;
   const absent = s.chanAbsent.get(id) ?? 0;
   const dirs: QueueDir[] = ([0, 1] as const).filter((c) => (absent & (1 << c)) === 0).map(chanDir);
@@ -76,7 +87,8 @@ async function eliminate(s: Send, id: number): Promise<'done' | 'retry'> {
   if (!(await syncDirPersistently(s, parentOf(info)))) return 'done';
   if (pooled) await s.pool.publish(hidden);
   const foop = `foop/${id}`;
+  forget(s, id);
   const reply = await s.clean.request(foop);
   if (reply !== null && reply !== cleanReply.ok) s.log.line({ kind: 'warning', warning: 'cleanUp', file: foop });
-  return 'done';
+  return 'handedOff';
 }
