@@ -14,7 +14,7 @@
 //             last). A file given meanwhile waits at most that long to be taken.
 
 import type { Clock, Sys } from '../sys/types.ts';
-import { DirSyncer } from '../shared/dir-sync.ts';
+import { DirSyncer, withFsOverrides } from '../shared/dir-sync.ts';
 import { PoolTaker } from '../shared/file-pool.ts';
 
 /** How long an empty qpool/ is believed empty (ms). */
@@ -25,27 +25,10 @@ export function queuedFs(sys: Sys): Sys {
   const dirs = new DirSyncer(sys.fs);
   // DirSyncer's rule is "a call that started after yours": exactly what a trigger pull needs.
   const pulls = new DirSyncer({ syncDir: (path) => sys.fs.trigger(path) });
-  const overrides: Record<string | symbol, unknown> = {
+  return withFsOverrides(sys, {
     syncDir: (path: string): Promise<void> => dirs.sync(path),
     trigger: (path: string): Promise<void> => pulls.sync(path),
-  };
-  // Each method is bound once, not at every call: enqueue makes a dozen calls per message.
-  const bound = new Map<string | symbol, unknown>();
-  const fs = new Proxy(sys.fs, {
-    get(target, prop, receiver) {
-      const o = overrides[prop];
-      if (o !== undefined) return o;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      let b = bound.get(prop);
-      if (b === undefined) {
-        b = (v as (...a: unknown[]) => unknown).bind(target);
-        bound.set(prop, b);
-      }
-      return b;
-    },
   });
-  return { ...sys, fs };
 }
 
 /** qpool/'s taker for a long-lived process: qpool/ is read at most once per gapMs, when the names

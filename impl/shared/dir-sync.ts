@@ -44,12 +44,17 @@ export class DirSyncer {
 
 /** The same Sys whose fs.syncDir is group-committed through one DirSyncer. */
 export function withDirGroupCommit(sys: Sys, syncer = new DirSyncer(sys.fs)): Sys {
-  // Each method is bound once, not at every call: a delivery worker makes thousands of calls.
+  return withFsOverrides(sys, { syncDir: (path: string): Promise<void> => syncer.sync(path) });
+}
+
+/** The same Sys with some fs methods replaced; the others are sys.fs's own, each bound once, not at
+ *  every call (a delivery worker makes thousands of calls). */
+export function withFsOverrides(sys: Sys, overrides: Partial<Record<keyof Fs, unknown>>): Sys {
   const bound = new WeakMap<object, unknown>();
-  const syncDir = (path: string): Promise<void> => syncer.sync(path);
   const fs = new Proxy(sys.fs, {
     get(target, prop, receiver) {
-      if (prop === 'syncDir') return syncDir;
+      const o = (overrides as Record<string | symbol, unknown>)[prop];
+      if (o !== undefined) return o;
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       let b = bound.get(v);
