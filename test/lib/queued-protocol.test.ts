@@ -6,17 +6,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { FrameError } from '../../impl/lib/frame.ts';
 import {
-  decodeQueuedReply, decodeQueuedRequest, encodeQueuedReply, encodeQueuedRequest, queuedPieceBytesMax, type QueuedRequest,
+  decodeQueuedReply, decodeQueuedRequest, encodeQueuedReply, encodeQueuedRequest, queuedPieceBytesMax,
 } from '../../impl/lib/queued-protocol.ts';
 import { checkProperty } from '../support/seed.ts';
+import { queuedId as id, queuedRequest as request } from '../support/queued-arbitraries.ts';
 
 const file = 'test/lib/queued-protocol.test.ts';
 
-const id = fc.integer({ min: 0, max: 0xffff_ffff });
-const request: fc.Arbitrary<QueuedRequest> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('O' as const, 'E' as const, 'A' as const), id }),
-  fc.record({ kind: fc.constantFrom('M' as const, 'V' as const), id, bytes: fc.uint8Array({ maxLength: 300 }) }),
-);
 
 describe('queued protocol', () => {
   it('requests and replies round-trip', async () => {

@@ -5,16 +5,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeFrame, FrameDecoder } from '../../impl/lib/frame.ts';
 import {
-  decodeQueuedRequest, encodeQueuedRequest, encodeQueuedRequestFrame, queuedFrameBytesMax, type QueuedRequest,
+  decodeQueuedRequest, encodeQueuedRequest, encodeQueuedRequestFrame, queuedFrameBytesMax,
 } from '../../impl/lib/queued-protocol.ts';
 import { checkProperty } from '../support/seed.ts';
+import { queuedRequest as request } from '../support/queued-arbitraries.ts';
 
 const file = 'test/queued/queued-frame.test.ts';
-const id = fc.integer({ min: 0, max: 0xffff_ffff });
-const request: fc.Arbitrary<QueuedRequest> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('O' as const, 'E' as const, 'A' as const), id }),
-  fc.record({ kind: fc.constantFrom('M' as const, 'V' as const), id, bytes: fc.uint8Array({ maxLength: 300 }) }),
-);
 
 describe('queued request frames in one buffer', () => {
   it('equal encodeFrame(encodeQueuedRequest(r)) and decode back to r', async () => {
