@@ -129,7 +129,12 @@ interface Mta {
 
 function startMta(inst: BenchInstall, wrap: string[] = []): Mta {
   const cmd = [...wrap, join(inst.home, 'bin/qmail-start'), './Maildir/'];
-  const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...deployedEnv, LOGLEVEL: 'warn' } });
+  // A working directory every daemon can write: V8's log goes there under DRAIN_NODE_FLAGS such as
+  // --perf-basic-prof, not to a daemon's fd 1 (docs/running.md, Environment).
+  const cwd = join(inst.dir, 'run');
+  mkdirSync(cwd, { recursive: true, mode: 0o1777 });
+  chmodSync(cwd, 0o1777);
+  const child = spawn(cmd[0] as string, cmd.slice(1), { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...deployedEnv, LOGLEVEL: 'warn' } });
   const counts = { success: 0, failure: 0, deferral: 0 };
   // DRAIN_LOG=FILE: the activity log with the time each line arrived (for finding the stage that
   // limits a drain).

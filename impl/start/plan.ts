@@ -7,6 +7,7 @@ import { daemonPrograms } from '../../spec/start.ts';
 import { daemonArgv, queueDirOf } from './argv.ts';
 import { credsOf, type Creds, type Ids } from './creds.ts';
 import type { StartOptions } from './options.ts';
+import { daemonEnv } from './node-options.ts';
 
 export interface Launch {
   role: DaemonRole;
@@ -15,6 +16,8 @@ export interface Launch {
   path: string;
   argv: string[];
   creds: Creds;
+  /** qmail-start's environment with NODE_OPTIONS cut to heap sizes (node-options.ts). */
+  env: Record<string, string>;
 }
 
 export type Plan = Record<Exclude<DaemonRole, 'logger'>, Launch> & { logger: Launch | null };
@@ -39,10 +42,12 @@ export async function makePlan(sys: Sys, home: string, opts: StartOptions, ids: 
   const useSetgroups = env['USE_SETGROUPS'];
   const queueDir = queueDirOf(env);
   const warnings: string[] = [];
+  const { env: childEnv, dropped } = daemonEnv(env);
+  if (dropped.length > 0) warnings.push(`NODE_OPTIONS ${dropped.join(' ')} not passed to the daemons: it may print to their fd 1, a protocol channel`);
   const launch = async (role: DaemonRole, label: string, path: string, argv: string[]): Promise<Launch> => {
     const { creds, warning } = await credsOf(sys, ids, role, useSetgroups);
     if (warning !== null) warnings.push(`${warning} (${label})`);
-    return { role, label, path, argv, creds };
+    return { role, label, path, argv, creds, env: childEnv };
   };
   // One at a time: the warnings come out in the table's order in both worlds.
   const daemons: Partial<Record<(typeof daemonRoles)[number], Launch>> = {};

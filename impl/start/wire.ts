@@ -70,7 +70,7 @@ export async function startAll(sys: Sys, plan: Plan, started: Running[]): Promis
 
 async function spawnOne(sys: Sys, l: Launch, fds: FdSpec[]): Promise<Child> {
   try {
-    return await sys.proc.spawn(l.path, l.argv, { env: { ...sys.proc.self.env }, ...l.creds, fds });
+    return await sys.proc.spawn(l.path, l.argv, { env: { ...l.env }, ...l.creds, fds });
   } catch (e) {
     if (e instanceof SysError) throw new StartFailure(l.label, e);
     throw e;

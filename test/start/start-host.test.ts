@@ -9,12 +9,15 @@
 //   - TERM: `status: exiting` logged, qmail-start exits 0, every daemon gone;
 //   - qmail-lspawn killed: qmail-send's alert, qmail-start stops the rest and exits 111;
 //   - with a logger (cat) and USE_SETGROUPS: the logger runs as qmaill:nofiles, qmail-rspawn gets
-//     qmailr's supplementary group (a group made for the test, removed afterwards).
+//     qmailr's supplementary group (a group made for the test, removed afterwards);
+//   - NODE_OPTIONS=--perf-basic-prof in a directory the daemons cannot write: V8 would write its code
+//     log to their fd 1, a protocol channel (every delivery failed with "messid has nonnumerics");
+//     qmail-start passes the heap size only, warns, and the mail is delivered.
 // qmail-start runs in a process group of its own, killed (by its id) in afterAll whatever happened.
 // Needs root, cc, setpriv, useradd, groupadd, flock, and a temporary directory not mounted nosuid.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qmailGroups, qmailUsers } from '../../spec/queue.ts';
@@ -43,10 +46,11 @@ function startRc(tmp: string, home: string): Started {
   return startQmail(home, [], {}, rc);
 }
 
-function startQmail(home: string, args: string[], env: Record<string, string> = {}, command = join(home, 'bin/qmail-start')): Started {
+function startQmail(home: string, args: string[], env: Record<string, string> = {}, command = join(home, 'bin/qmail-start'), cwd?: string): Started {
   // A process group of its own: afterAll kills the group by its id, daemons included.
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
     env: { PATH: `${home}/bin:${process.env['PATH'] ?? '/usr/bin:/bin'}`, ...env },
     detached: true,
   });
@@ -209,6 +213,49 @@ describe.skipIf(reason !== null)('qmail-start on this host (root)', () => {
       expect(s.out()).toContain('alert: oh no! lost spawn connection! dying...');
       expect(s.err()).toContain(`fatal: qmail-start: qmail-lspawn (pid ${lspawn?.pid}) was killed by SIGKILL; stopped everything\n`);
       expect(childrenOf(pid)).toEqual([]);
+    });
+  });
+
+  describe('NODE_OPTIONS that makes V8 print to stdout', () => {
+    let s: Started;
+    beforeAll(async () => {
+      // Root's directory: qmail-start (root) writes V8's log there; qmail-send (qmails) could not,
+      // and V8 would then write it to stdout.
+      const cwd = join(tmp, 'rootcwd');
+      mkdirSync(cwd, { mode: 0o755 });
+      s = startQmail(home, ['./Maildir/'], { NODE_OPTIONS: '--perf-basic-prof --max-old-space-size=256' }, join(home, 'bin/qmail-start'), cwd);
+      started.push(s);
+      await waitFor('qmail-send\'s first status line', () => s.out().includes('status: local 0/10 remote 0/20'));
+    });
+
+    afterAll(() => {
+      // --perf-basic-prof's map of qmail-start itself.
+      rmSync(`/tmp/perf-${s.child.pid}.map`, { force: true });
+    });
+
+    it('warns, and the daemons get the heap size only', () => {
+      expect(s.err()).toContain('qmail-start: warn: NODE_OPTIONS --perf-basic-prof not passed to the daemons: it may print to their fd 1, a protocol channel\n');
+      const children = childrenOf(s.child.pid as number);
+      expect(children).toHaveLength(6);
+      for (const c of children) {
+        const environ = readFileSync(`/proc/${c.pid}/environ`, 'utf8').split('\0');
+        expect(environ.filter((e) => e.startsWith('NODE_OPTIONS=')), c.cmdline.join(' ')).toEqual(['NODE_OPTIONS=--max-old-space-size=256']);
+      }
+    });
+
+    it('three messages are delivered, none fails', async () => {
+      const newDir = join(userHome, 'Maildir/new');
+      const before = readdirSync(newDir).length;
+      for (let i = 0; i < 3; i++) {
+        const code = await queueAs(home, user.uid, user.gid, `Subject: options ${i}\n\nhello\n`, `F${userName}@host.example\0T${userName}@host.example\0\0`);
+        expect(code).toBe(0);
+      }
+      await waitFor('three deliveries', () => (s.out().match(/^delivery \d+: success: /gm) ?? []).length >= 3);
+      expect(readdirSync(newDir).length - before).toBe(3);
+      expect(s.out()).not.toMatch(/^delivery \d+: (failure|deferral): /m);
+      process.kill(s.child.pid as number, 'SIGTERM');
+      const exit = await Promise.race([s.exit, new Promise<null>((r) => setTimeout(() => r(null), waitMs))]);
+      expect(exit).toEqual({ code: 0, signal: null });
     });
   });
 
