@@ -129,12 +129,7 @@ interface Mta {
 
 function startMta(inst: BenchInstall, wrap: string[] = []): Mta {
   const cmd = [...wrap, join(inst.home, 'bin/qmail-start'), './Maildir/'];
-  // A working directory every daemon can write: V8's log goes there under DRAIN_NODE_FLAGS such as
-  // --perf-basic-prof, not to a daemon's fd 1 (docs/running.md, Environment).
-  const cwd = join(inst.dir, 'run');
-  mkdirSync(cwd, { recursive: true, mode: 0o1777 });
-  chmodSync(cwd, 0o1777);
-  const child = spawn(cmd[0] as string, cmd.slice(1), { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...deployedEnv, LOGLEVEL: 'warn' } });
+  const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...deployedEnv, LOGLEVEL: 'warn' } });
   const counts = { success: 0, failure: 0, deferral: 0 };
   // DRAIN_LOG=FILE: the activity log with the time each line arrived (for finding the stage that
   // limits a drain).
@@ -236,7 +231,13 @@ async function drain(n: number, concurrencylocal: number, wrap: string[] = []): 
 function profileInto(inst: BenchInstall, dir: string | undefined): void {
   const flags = process.env['DRAIN_NODE_FLAGS'] ?? '';
   if ((dir === undefined || dir === '') && flags === '') return;
-  const all = [flags];
+  // V8's log (which --perf-basic-prof, --prof and the like turn on) into a regular file every
+  // program can write: where it cannot create its own (qmail-start chdirs to /), V8 writes it to
+  // stdout, a daemon's protocol channel (docs/running.md, Environment).
+  const v8log = join(inst.dir, 'v8.log');
+  writeFileSync(v8log, '', { mode: 0o666 });
+  chmodSync(v8log, 0o666);
+  const all = [flags, `--logfile=${v8log}`, '--no-logfile-per-isolate'];
   if (dir !== undefined && dir !== '') {
     mkdirSync(dir, { recursive: true, mode: 0o1777 });
     chmodSync(dir, 0o1777);
